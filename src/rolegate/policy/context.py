@@ -1,0 +1,155 @@
+"""The request as the engine sees it: who calls, the action, the resource, and the condition keys.
+
+Condition-key names are case-insensitive, so keys are stored lower-cased; every value is a tuple of strings
+(a multivalued key has several). `build_context` derives the principal keys of conditions.md §4 unless the
+caller already supplied them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+ContextValue = str | bool | int | float | list[str | bool | int | float] | tuple[str, ...]
+
+
+class PrincipalKind(enum.Enum):
+    USER = "User"
+    ROLE_SESSION = "AssumedRole"
+    FEDERATED_USER = "FederatedUser"
+    ROOT = "Account"
+    SERVICE = "Service"
+    WEB_IDENTITY = "WebIdentity"
+    ANONYMOUS = "Anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller. `entity_arn` is the role ARN (with path) of a role session or the user who federated."""
+
+    kind: PrincipalKind
+    arn: str = ""
+    account: str = ""
+    entity_arn: str = ""
+    unique_id: str = ""
+    service: str = ""
+    provider: str = ""
+    name: str = ""
+
+    @property
+    def account_arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:root" if self.account else ""
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind in (PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER)
+
+
+def principal_from_arn(arn: str, *, entity_arn: str = "", unique_id: str = "") -> Principal:
+    """Classify an IAM/STS caller ARN; an unrecognised ARN is treated as a user-like identity."""
+    parts = arn.split(":", 5)
+    account = parts[4] if len(parts) == 6 else ""
+    resource = parts[5] if len(parts) == 6 else ""
+    if resource == "root":
+        return Principal(PrincipalKind.ROOT, arn, account, unique_id=unique_id)
+    if resource.startswith("assumed-role/"):
+        pieces = resource.split("/")
+        role_name = pieces[1] if len(pieces) > 2 else ""
+        role_arn = entity_arn or f"arn:aws:iam::{account}:role/{role_name}"
+        return Principal(PrincipalKind.ROLE_SESSION, arn, account, role_arn, unique_id, name=pieces[-1])
+    if resource.startswith("federated-user/"):
+        name = resource.split("/", 1)[1]
+        return Principal(PrincipalKind.FEDERATED_USER, arn, account, entity_arn, unique_id, name=name)
+    name = resource.rsplit("/", 1)[-1]
+    return Principal(PrincipalKind.USER, arn, account, arn, unique_id, name=name)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    principal: Principal
+    action: str
+    resource: str
+    resource_account: str
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    action_lower: str = ""
+
+    def get(self, key: str) -> tuple[str, ...] | None:
+        return self.keys.get(key.lower())
+
+    @property
+    def cross_account(self) -> bool:
+        principal_account = self.principal.account
+        return bool(principal_account and self.resource_account and principal_account != self.resource_account)
+
+
+def to_strings(value: ContextValue) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(_scalar(v) for v in value)
+    return (_scalar(value),)
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def derived_keys(principal: Principal, tags: Mapping[str, str], resource_account: str) -> dict[str, tuple[str, ...]]:
+    """The principal keys AWS puts in every signed request's context (conditions.md §3-§4)."""
+    keys: dict[str, tuple[str, ...]] = {}
+    kind = principal.kind
+    if kind is PrincipalKind.ANONYMOUS:
+        keys["aws:principaltype"] = ("Anonymous",)
+        keys["aws:principalaccount"] = ("anonymous",)
+        keys["aws:userid"] = ("anonymous",)
+    elif kind is PrincipalKind.SERVICE:
+        keys["aws:principalisawsservice"] = ("true",)
+        keys["aws:principalservicename"] = (principal.service,)
+    elif kind is not PrincipalKind.WEB_IDENTITY:
+        keys["aws:principaltype"] = (kind.value,)
+        keys["aws:principalaccount"] = (principal.account,)
+        keys["aws:principalisawsservice"] = ("false",)
+        if kind is PrincipalKind.ROLE_SESSION:
+            keys["aws:principalarn"] = (principal.entity_arn,)
+        else:
+            keys["aws:principalarn"] = (principal.arn,)
+        userid = _userid(principal)
+        if userid:
+            keys["aws:userid"] = (userid,)
+        if kind is PrincipalKind.USER:
+            keys["aws:username"] = (principal.name,)
+    for tag_key, tag_value in tags.items():
+        keys[f"aws:principaltag/{tag_key.lower()}"] = (tag_value,)
+    if resource_account:
+        keys["aws:resourceaccount"] = (resource_account,)
+    return keys
+
+
+def _userid(principal: Principal) -> str:
+    if principal.kind is PrincipalKind.ROOT:
+        return principal.account
+    if principal.kind is PrincipalKind.FEDERATED_USER:
+        return f"{principal.account}:{principal.name}"
+    if principal.kind is PrincipalKind.ROLE_SESSION:
+        return f"{principal.unique_id}:{principal.name}" if principal.unique_id else ""
+    return principal.unique_id
+
+
+def build_context(
+    principal: Principal,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str = "",
+    keys: Mapping[str, ContextValue] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> RequestContext:
+    """Assemble a request; explicit `keys` win over derived ones (the caller may know better)."""
+    if not resource_account:
+        parts = resource.split(":", 5)
+        resource_account = parts[4] if len(parts) == 6 and parts[4] else principal.account
+    merged = derived_keys(principal, tags or {}, resource_account)
+    for name, value in (keys or {}).items():
+        merged[name.lower()] = to_strings(value)
+    return RequestContext(principal, action, resource, resource_account, merged, action.lower())

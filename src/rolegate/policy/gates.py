@@ -1,0 +1,121 @@
+"""The gates of an AWS decision and the policies in each; one scan function shared by all of them.
+
+A request's policy slice is handed in as a `PolicySet` of compiled policies. Which gates are in force
+depends on the caller and the organization: SCPs bind principals of member accounts (never the management
+account, never AWS services), RCPs bind resources of member accounts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from rolegate.policy.compile import CompiledPolicy, CompiledStatement
+from rolegate.policy.context import PrincipalKind, RequestContext
+from rolegate.policy.match import PrincipalMatch, StatementMatch, analyse, applies
+
+
+class Gate(enum.Enum):
+    RCP = "rcp"
+    SCP = "scp"
+    RESOURCE = "resource"
+    TRUST = "trust"
+    IDENTITY = "identity"
+    BOUNDARY = "boundary"
+    SESSION = "session"
+    ROOT = "root"
+
+
+NOT_ORG_BOUND = frozenset({PrincipalKind.SERVICE, PrincipalKind.WEB_IDENTITY, PrincipalKind.ANONYMOUS})
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Every policy that can bear on one request, grouped by gate. Empty means the gate is not in force."""
+
+    identity: tuple[CompiledPolicy, ...] = ()
+    resource: CompiledPolicy | None = None
+    resource_gate: Gate = Gate.RESOURCE
+    boundary: CompiledPolicy | None = None
+    session: tuple[CompiledPolicy, ...] = ()
+    scps: tuple[tuple[CompiledPolicy, ...], ...] = ()
+    rcps: tuple[tuple[CompiledPolicy, ...], ...] = ()
+    management_account: str = ""
+
+    def scp_in_force(self, ctx: RequestContext) -> bool:
+        principal = ctx.principal
+        return bool(self.scps) and principal.kind not in NOT_ORG_BOUND and principal.account != self.management_account
+
+    def rcp_in_force(self, ctx: RequestContext) -> bool:
+        return bool(self.rcps) and ctx.resource_account != self.management_account
+
+
+@dataclass(slots=True)
+class Scan:
+    """Applicable statements of one gate (or one SCP/RCP level)."""
+
+    allows: list[tuple[CompiledStatement, PrincipalMatch]] = field(default_factory=list)
+    denies: list[CompiledStatement] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def scan(
+    policies: tuple[CompiledPolicy, ...], ctx: RequestContext, has_boundary: bool, check_principal: bool = False
+) -> Scan:
+    result = Scan()
+    action, resource = ctx.action_lower, ctx.resource
+    for policy in policies:
+        for stmt in policy.candidates(action, resource):
+            try:
+                found = applies(stmt, ctx, has_boundary, check_principal)
+            except Exception as error:  # a statement that cannot be evaluated never matches
+                result.errors.append(f"{stmt.ref}: {type(error).__name__}: {error}")
+                continue
+            if found is None:
+                continue
+            if stmt.deny:
+                result.denies.append(stmt)
+            else:
+                result.allows.append((stmt, found))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAnalysis:
+    policy: str
+    level: int | None
+    statements: tuple[StatementMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GateAnalysis:
+    """Every statement of every policy in a gate, analysed element by element."""
+
+    gate: Gate
+    in_force: bool
+    policies: tuple[PolicyAnalysis, ...]
+
+    @property
+    def allows(self) -> bool:
+        return any(m.applies and m.effect == "Allow" for p in self.policies for m in p.statements)
+
+
+def analyse_gate(
+    gate: Gate,
+    levels: tuple[tuple[CompiledPolicy, ...], ...],
+    ctx: RequestContext,
+    in_force: bool,
+    has_boundary: bool,
+) -> GateAnalysis:
+    check_principal = gate in (Gate.RESOURCE, Gate.TRUST)
+    numbered = len(levels) > 1 or gate in (Gate.SCP, Gate.RCP)
+    analyses = tuple(
+        PolicyAnalysis(
+            policy.policy_id,
+            level if numbered else None,
+            tuple(analyse(s, ctx, has_boundary, check_principal) for s in policy.statements),
+        )
+        for level, policies in enumerate(levels)
+        for policy in policies
+    )
+    return GateAnalysis(gate, in_force, analyses)
