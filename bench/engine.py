@@ -14,7 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from rolegate.policy import PolicySet, authorize, build_context, compile_policy, parse_policy, principal_from_arn
+from rolegate.policy import (
+    PolicySet,
+    authorize,
+    build_context,
+    compile_policy,
+    parse_policy,
+    principal_from_arn,
+)
 
 EXPECTED = {"Allowed": "Allowed", "ExplicitlyDenied": "ExplicitDeny", "ImplicitlyDenied": "ImplicitDeny"}
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "policies.json"
@@ -59,8 +66,10 @@ def main() -> int:
         timings["end to end"].append((time.perf_counter() - start) / per_round)
     for name, values in timings.items():
         median = statistics.median(values)
-        print(f"{name:>10}: {1 / median:,.0f} decisions/s, {median * 1e6:.2f} µs/decision "
-              f"(median of {rounds} runs x {per_round})")
+        print(
+            f"{name:>10}: {1 / median:,.0f} decisions/s, {median * 1e6:.2f} µs/decision "
+            f"(median of {rounds} runs x {per_round})"
+        )
     return 0
 
 

@@ -5,7 +5,13 @@ fetches anything. Nothing here raises on bad policy input: errors are returned a
 """
 
 from rolegate.policy.compile import CompiledPolicy, StatementRef, compile_policy
-from rolegate.policy.context import Principal, PrincipalKind, RequestContext, build_context, principal_from_arn
+from rolegate.policy.context import (
+    Principal,
+    PrincipalKind,
+    RequestContext,
+    build_context,
+    principal_from_arn,
+)
 from rolegate.policy.decide import Decision, Result, authorize
 from rolegate.policy.document import Effect, Policy, PolicyKind, Statement
 from rolegate.policy.errors import MalformedPolicy, PolicyError

@@ -95,8 +95,18 @@ def _normalise_aws(value: str) -> str:
 
 
 class CompiledStatement:
-    __slots__ = ("actions", "conditions", "deny", "not_actions", "not_principal", "not_resources", "principal",
-                 "ref", "resources", "statement")
+    __slots__ = (
+        "actions",
+        "conditions",
+        "deny",
+        "not_actions",
+        "not_principal",
+        "not_resources",
+        "principal",
+        "ref",
+        "resources",
+        "statement",
+    )
 
     def __init__(self, statement: Statement, policy_id: str, variables_enabled: bool) -> None:
         self.statement = statement

@@ -9,6 +9,7 @@ access, from the same matchers as the decision, so fast decisions do not pay for
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,9 +19,7 @@ from rolegate.policy.context import PrincipalKind, RequestContext
 from rolegate.policy.gates import Gate, GateAnalysis, PolicySet, Scan, analyse_gate, scan
 from rolegate.policy.match import PrincipalMatch
 
-ASSUME_ROLE_ACTIONS = frozenset(
-    {"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity"}
-)
+ASSUME_ROLE_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity"})
 IAM_KINDS = frozenset({PrincipalKind.USER, PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER})
 
 
@@ -132,7 +131,7 @@ def _decide_iam_principal(
     identity: Scan,
     boundary: Scan | None,
     session: Scan | None,
-    decision: Any,
+    decision: Callable[[Result, Gate, tuple[StatementRef, ...], str], Decision],
 ) -> Decision:
     deny = Result.IMPLICIT_DENY
     resource_gate = policies.resource_gate

@@ -60,7 +60,10 @@ class Scan:
 
 
 def scan(
-    policies: tuple[CompiledPolicy, ...], ctx: RequestContext, has_boundary: bool, check_principal: bool = False
+    policies: tuple[CompiledPolicy, ...],
+    ctx: RequestContext,
+    has_boundary: bool,
+    check_principal: bool = False,
 ) -> Scan:
     result = Scan()
     action, resource = ctx.action_lower, ctx.resource

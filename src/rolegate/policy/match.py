@@ -74,9 +74,7 @@ def excluded_by_not_principal(patterns: PrincipalPatterns, principal: Principal)
     return all(identity & listed for identity in _identities(principal))
 
 
-def principal_outcome(
-    stmt: CompiledStatement, principal: Principal, has_boundary: bool
-) -> tuple[PrincipalMatch, str]:
+def principal_outcome(stmt: CompiledStatement, principal: Principal, has_boundary: bool) -> tuple[PrincipalMatch, str]:
     """Principal element verdict with its reason code; statements without one match as DIRECT."""
     if stmt.principal is not None:
         found = principal_match(stmt.principal, principal)
@@ -162,9 +160,7 @@ class StatementMatch:
         }
 
 
-def analyse(
-    stmt: CompiledStatement, ctx: RequestContext, has_boundary: bool, check_principal: bool
-) -> StatementMatch:
+def analyse(stmt: CompiledStatement, ctx: RequestContext, has_boundary: bool, check_principal: bool) -> StatementMatch:
     """Detailed path: every element is checked and recorded, nothing short-circuits."""
     checks: list[ElementCheck] = []
     found = PrincipalMatch.DIRECT
@@ -189,9 +185,7 @@ def _action_reason(stmt: CompiledStatement, matched: bool) -> str:
     return "action_not_excluded" if matched else "action_excluded_by_not_action"
 
 
-def _condition_checks(
-    stmt: CompiledStatement, keys: Mapping[str, tuple[str, ...]], checks: list[ElementCheck]
-) -> bool:
+def _condition_checks(stmt: CompiledStatement, keys: Mapping[str, tuple[str, ...]], checks: list[ElementCheck]) -> bool:
     ok = True
     for clause in stmt.conditions:
         result, reason = clause.evaluate(keys)

@@ -32,7 +32,17 @@ MAX_DEPTH = 16
 SYNTAX = "Syntax errors in policy."
 TOP_LEVEL_FIELDS = frozenset({"Version", "Id", "Statement"})
 STATEMENT_FIELDS = frozenset(
-    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+    {
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    }
 )
 PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 
@@ -47,7 +57,7 @@ class ParseResult:
         return self.policy is not None and not self.errors
 
 
-class _DuplicateKey(ValueError):
+class _DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
@@ -57,7 +67,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _DuplicateKey(key)
+            raise _DuplicateKeyError(key)
         result[key] = value
     return result
 
@@ -77,7 +87,7 @@ def load_json(source: str | bytes) -> tuple[Any, PolicyError | None]:
         return None, PolicyError("", SYNTAX + " (nesting too deep)")
     try:
         return json.loads(source, object_pairs_hook=_reject_duplicates), None
-    except _DuplicateKey as dup:
+    except _DuplicateKeyError as dup:
         return None, PolicyError("", f"{SYNTAX} (duplicate field {dup.key})")
     except (ValueError, RecursionError):
         return None, PolicyError("", SYNTAX)

@@ -78,7 +78,9 @@ def _principal(raw: Any, errors: list[PolicyError]) -> tuple[Principal | None, d
         return Principal(PrincipalKind.WEB_IDENTITY, provider=raw["federated"]), tags
     arn = raw.get("arn")
     if not isinstance(arn, str) or not arn.startswith("arn:") or arn.count(":") < 5:
-        errors.append(PolicyError("principal.arn", "The principal needs an IAM or STS ARN, a service or a federated provider."))
+        errors.append(
+            PolicyError("principal.arn", "The principal needs an IAM or STS ARN, a service or a federated provider.")
+        )
         return None, tags
     entity = raw.get("roleArn") or raw.get("userArn") or ""
     unique_id = raw.get("id", "")

@@ -59,8 +59,13 @@ def validate_document(parsed: ParseResult, kind: PolicyKind, size_limit: int | N
         path = _path(policy, statement)
         if statement.sid is not None:
             if kind is not PolicyKind.RESOURCE and not IAM_SID.match(statement.sid):
-                errors.append(PolicyError(f"{path}.Sid", "Statement IDs (SID) must be alpha-numeric. Check that "
-                                          "your input satisfies the regular expression [0-9A-Za-z]*"))
+                errors.append(
+                    PolicyError(
+                        f"{path}.Sid",
+                        "Statement IDs (SID) must be alpha-numeric. Check that "
+                        "your input satisfies the regular expression [0-9A-Za-z]*",
+                    )
+                )
             if statement.sid and statement.sid in seen_sids:
                 errors.append(PolicyError(f"{path}.Sid", "Statement IDs (SID) in a single policy must be unique."))
             seen_sids.add(statement.sid)
@@ -82,7 +87,9 @@ def _statement_errors(statement: Statement, path: str, kind: PolicyKind) -> list
             errors.append(PolicyError(f"{path}.{name}", f"Has prohibited field {name}"))
         for action in statement.action.items if statement.action else ():
             if not TRUST_ACTIONS.match(action) and action != "*":
-                errors.append(PolicyError(f"{path}.Action", "AssumeRole policy may only specify STS AssumeRole actions."))
+                errors.append(
+                    PolicyError(f"{path}.Action", "AssumeRole policy may only specify STS AssumeRole actions.")
+                )
     elif not has_resource:
         errors.append(PolicyError(path, "Policy statement must contain resources."))
     for name, actions in (("Action", statement.action), ("NotAction", statement.not_action)):
@@ -112,7 +119,9 @@ def _principal_rules(statement: Statement, path: str, kind: PolicyKind) -> list[
     for name, spec in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal)):
         if spec is None:
             continue
-        prohibited = kind in NO_PRINCIPAL_KINDS or (name == "NotPrincipal" and kind in (PolicyKind.TRUST, PolicyKind.RCP))
+        prohibited = kind in NO_PRINCIPAL_KINDS or (
+            name == "NotPrincipal" and kind in (PolicyKind.TRUST, PolicyKind.RCP)
+        )
         if prohibited:
             errors.append(PolicyError(f"{path}.{name}", f"Has prohibited field {name}"))
         else:
@@ -130,8 +139,12 @@ def _principal_value_errors(spec: PrincipalSpec, path: str, kind: PolicyKind) ->
     for principal_type, values in spec.entries:
         for value in values.items:
             if not _valid_principal(principal_type, value, kind):
-                errors.append(PolicyError(f"{path}.{principal_type}",
-                                          f'Invalid principal in policy: "{principal_type}":"{value}"'))
+                errors.append(
+                    PolicyError(
+                        f"{path}.{principal_type}",
+                        f'Invalid principal in policy: "{principal_type}":"{value}"',
+                    )
+                )
     return errors
 
 
@@ -160,7 +173,9 @@ def _condition_errors(statement: Statement, path: str) -> list[PolicyError]:
             continue
         vendor, sep, rest = clause.key.partition(":")
         if not sep or not vendor or not rest:
-            errors.append(PolicyError(where, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."))
+            errors.append(
+                PolicyError(where, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
+            )
             continue
         try:
             CompiledClause(clause, variables_enabled=True)

@@ -56,9 +56,7 @@ def template_keys(text: str) -> tuple[str, ...]:
     return tuple(p.key for p in parse_template(text) if isinstance(p, Variable))
 
 
-def resolve(
-    parts: tuple[Part | Escape, ...], context: Mapping[str, tuple[str, ...]]
-) -> tuple[Token, ...] | None:
+def resolve(parts: tuple[Part | Escape, ...], context: Mapping[str, tuple[str, ...]]) -> tuple[Token, ...] | None:
     """Tokens for the template under `context`, or None when a variable has no single value."""
     tokens: list[Token] = []
     for part in parts:

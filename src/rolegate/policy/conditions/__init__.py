@@ -85,8 +85,15 @@ class Reason(enum.Enum):
     INVALID_VALUE = "invalid_policy_value"
 
 
-_TRUE_REASONS = frozenset({Reason.MATCHED, Reason.ABSENT_IF_EXISTS, Reason.ABSENT_NEGATED,
-                           Reason.ABSENT_FOR_ALL_VALUES, Reason.NULL_CHECK})
+_TRUE_REASONS = frozenset(
+    {
+        Reason.MATCHED,
+        Reason.ABSENT_IF_EXISTS,
+        Reason.ABSENT_NEGATED,
+        Reason.ABSENT_FOR_ALL_VALUES,
+        Reason.NULL_CHECK,
+    }
+)
 
 
 class CompiledClause:

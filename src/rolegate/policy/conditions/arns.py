@@ -21,7 +21,14 @@ def _test(context_value: str, policy_value: Any) -> bool:
 
 
 OPERATORS: tuple[Operator, ...] = tuple(
-    Operator(name, _compile, _test, negated="Not" in name, variables=True, globbing=True,
-             compile_tokens=_compile_tokens)
+    Operator(
+        name,
+        _compile,
+        _test,
+        negated="Not" in name,
+        variables=True,
+        globbing=True,
+        compile_tokens=_compile_tokens,
+    )
     for name in ("ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike")
 )

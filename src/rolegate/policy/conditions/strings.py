@@ -41,7 +41,13 @@ def _pair(name: str, compile_: Any, test: Any, glob_tokens: Any = None) -> tuple
     positive = Operator(name, compile_, test, variables=True, globbing=globbing, compile_tokens=glob_tokens)
     negated_name = name.replace("String", "StringNot", 1)
     negative = Operator(
-        negated_name, compile_, test, negated=True, variables=True, globbing=globbing, compile_tokens=glob_tokens
+        negated_name,
+        compile_,
+        test,
+        negated=True,
+        variables=True,
+        globbing=globbing,
+        compile_tokens=glob_tokens,
     )
     return positive, negative
 
