@@ -99,6 +99,7 @@ class CompiledStatement:
         "actions",
         "conditions",
         "deny",
+        "needs_resource_check",
         "not_actions",
         "not_principal",
         "not_resources",
@@ -119,6 +120,8 @@ class CompiledStatement:
         self.principal = PrincipalPatterns(statement.principal) if statement.principal else None
         self.not_principal = PrincipalPatterns(statement.not_principal) if statement.not_principal else None
         self.conditions = tuple(CompiledClause(c, variables_enabled) for c in statement.conditions)
+        patterns = self.resources or self.not_resources
+        self.needs_resource_check = patterns is not None and bool(patterns.templates)
 
     def action_matches(self, action_lower: str) -> bool:
         if self.actions is not None:
@@ -134,11 +137,6 @@ class CompiledStatement:
         if self.not_resources is not None:
             return bool(self.not_resources.templates) or not self.not_resources.match_fixed(resource)
         return True
-
-    @property
-    def needs_resource_check(self) -> bool:
-        patterns = self.resources or self.not_resources
-        return patterns is not None and bool(patterns.templates)
 
 
 def _action_matchers(actions: Strings | None) -> tuple[Matcher, ...] | None:

@@ -125,7 +125,7 @@ def applies(
         return None
     keys = ctx.keys
     for clause in stmt.conditions:
-        if not clause.evaluate(keys)[0]:
+        if not clause.check(keys):
             return None
     return found
 

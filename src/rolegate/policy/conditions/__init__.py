@@ -8,7 +8,7 @@ that cannot be read as the operator's type simply does not match.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +99,7 @@ _TRUE_REASONS = frozenset(
 class CompiledClause:
     """One condition clause prepared for evaluation; templated values are resolved per request."""
 
-    __slots__ = ("_cache", "clause", "key", "name", "prepared", "templates")
+    __slots__ = ("_cache", "check", "clause", "key", "name", "prepared", "templates")
 
     def __init__(self, clause: ConditionClause, variables_enabled: bool) -> None:
         self.clause = clause
@@ -121,6 +121,37 @@ class CompiledClause:
             self.prepared = tuple(operator.compile(t) for t in texts)
             if any(p is None for p in self.prepared):
                 raise ValueError(f"invalid value for {clause.operator}")
+        self.check: Callable[[Mapping[str, tuple[str, ...]]], bool] = self._fast_check()
+
+    def _fast_check(self) -> Callable[[Mapping[str, tuple[str, ...]]], bool]:
+        """A yes/no test for the hot path; falls back to `evaluate` for the rarer shapes."""
+        operator = self.name.operator
+        if operator is None or self.templates is not None or self.name.qualifier is not Qualifier.NONE:
+            return lambda keys: self.evaluate(keys)[0]
+        key, negated, prepared, test = self.key, operator.negated, self.prepared, operator.test
+        absent = self.name.if_exists or negated
+        if operator.name in ("StringEquals", "StringNotEquals"):
+            wanted = frozenset(prepared)
+
+            def check_equals(keys: Mapping[str, tuple[str, ...]]) -> bool:
+                values = keys.get(key)
+                if not values:
+                    return absent
+                return any(c in wanted for c in values) != negated
+
+            return check_equals
+
+        def check(keys: Mapping[str, tuple[str, ...]]) -> bool:
+            values = keys.get(key)
+            if not values:
+                return absent
+            for c in values:
+                for p in prepared:
+                    if test(c, p):
+                        return not negated
+            return negated
+
+        return check
 
     def evaluate(self, keys: Mapping[str, tuple[str, ...]]) -> tuple[bool, Reason]:
         values = keys.get(self.key)
