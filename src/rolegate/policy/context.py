@@ -36,6 +36,7 @@ class Principal:
     service: str = ""
     provider: str = ""
     name: str = ""
+    canonical_id: str = ""
 
     @property
     def account_arn(self) -> str:

@@ -71,6 +71,8 @@ def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
     principal = ctx.principal
     has_boundary = policies.boundary is not None
     resource_gate = policies.resource_gate
+    if policies.resource is None and ctx.action_lower in ASSUME_ROLE_ACTIONS:
+        resource_gate = Gate.TRUST  # a role with no trust policy in hand still has its trust gate closed
     rcp_levels = [scan(level, ctx, has_boundary) for level in policies.rcps] if policies.rcp_in_force(ctx) else None
     scp_levels = [scan(level, ctx, has_boundary) for level in policies.scps] if policies.scp_in_force(ctx) else None
     resource = scan((policies.resource,), ctx, has_boundary, True) if policies.resource is not None else Scan()
@@ -121,12 +123,12 @@ def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
             return decision(Result.ALLOWED, resource_gate, _allow_refs(resource), "allowed_by_resource_policy")
         return decision(deny, resource_gate, (), "no_resource_policy_allow")
 
-    return _decide_iam_principal(ctx, policies, resource, identity, boundary, session, decision)
+    return _decide_iam_principal(ctx, resource_gate, resource, identity, boundary, session, decision)
 
 
 def _decide_iam_principal(
     ctx: RequestContext,
-    policies: PolicySet,
+    resource_gate: Gate,
     resource: Scan,
     identity: Scan,
     boundary: Scan | None,
@@ -134,7 +136,6 @@ def _decide_iam_principal(
     decision: Callable[[Result, Gate, tuple[StatementRef, ...], str], Decision],
 ) -> Decision:
     deny = Result.IMPLICIT_DENY
-    resource_gate = policies.resource_gate
     principal = ctx.principal
     direct = _allow_refs(resource, frozenset({PrincipalMatch.DIRECT}))
     entity = _allow_refs(resource, frozenset({PrincipalMatch.ENTITY}))
@@ -147,7 +148,8 @@ def _decide_iam_principal(
     else:
         if direct:
             return decision(Result.ALLOWED, resource_gate, direct, "allowed_by_resource_policy_naming_caller")
-        if resource_gate is Gate.TRUST and not resource.allows:
+        trust_required = resource_gate is Gate.TRUST or ctx.action_lower in ASSUME_ROLE_ACTIONS
+        if trust_required and not resource.allows:
             return decision(deny, resource_gate, (), "trust_policy_does_not_allow")
         if not identity_refs and not entity:
             return decision(deny, Gate.IDENTITY, (), "no_identity_policy_allow")

@@ -37,6 +37,9 @@ def principal_match(patterns: PrincipalPatterns, principal: Principal) -> Princi
         return PrincipalMatch.NONE
     if principal.arn in aws or (kind is PrincipalKind.USER and principal.unique_id in aws):
         return PrincipalMatch.DIRECT
+    if principal.canonical_id and principal.canonical_id in patterns.canonical:
+        # An S3 canonical user id names the caller's account, exactly like the account principal.
+        return PrincipalMatch.DIRECT if kind is PrincipalKind.ROOT else PrincipalMatch.ACCOUNT
     if kind is PrincipalKind.ROOT:
         return PrincipalMatch.DIRECT if principal.account_arn in aws else PrincipalMatch.NONE
     if principal.entity_arn and principal.entity_arn in aws:

@@ -7,7 +7,7 @@ collected as PolicyErrors with JSON paths; nothing raises on bad input.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rolegate.policy.compile import CompiledPolicy, compile_policy
@@ -84,10 +84,12 @@ def _principal(raw: Any, errors: list[PolicyError]) -> tuple[Principal | None, d
         return None, tags
     entity = raw.get("roleArn") or raw.get("userArn") or ""
     unique_id = raw.get("id", "")
-    if not isinstance(entity, str) or not isinstance(unique_id, str):
-        errors.append(PolicyError("principal", "roleArn, userArn and id must be strings."))
+    canonical = raw.get("canonicalUser", "")
+    if not all(isinstance(v, str) for v in (entity, unique_id, canonical)):
+        errors.append(PolicyError("principal", "roleArn, userArn, id and canonicalUser must be strings."))
         return None, tags
-    return principal_from_arn(arn, entity_arn=entity, unique_id=unique_id), tags
+    principal = principal_from_arn(arn, entity_arn=entity, unique_id=unique_id)
+    return replace(principal, canonical_id=canonical), tags
 
 
 def _context(raw: Any, errors: list[PolicyError]) -> dict[str, ContextValue]:
