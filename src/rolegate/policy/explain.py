@@ -55,6 +55,7 @@ def _gate_data(gate: GateAnalysis) -> dict[str, Any]:
         "gate": gate.gate.value,
         "inForce": gate.in_force,
         "allows": gate.allows,
+        "levelAllows": list(gate.level_allows),
         "policies": [
             {"policy": p.policy, "level": p.level, "statements": [m.to_json() for m in p.statements]}
             for p in gate.policies
@@ -111,6 +112,9 @@ def render_text(decision: Decision) -> str:
         if not gate.in_force:
             state = "not in force"
         lines.append(f"  [{gate.gate.value}] {state}")
+        for level, allowed in enumerate(gate.level_allows):
+            if not allowed:
+                lines.append(f"   level {level}: no policy at this level allows the request")
         for policy in gate.policies:
             level = f" (level {policy.level})" if policy.level is not None else ""
             lines.append(f"   policy {policy.policy}{level}")

@@ -97,9 +97,13 @@ class GateAnalysis:
     gate: Gate
     in_force: bool
     policies: tuple[PolicyAnalysis, ...]
+    level_allows: tuple[bool, ...] = ()
 
     @property
     def allows(self) -> bool:
+        """SCP/RCP gates need an Allow at every level of the organization path; other gates at least one."""
+        if self.level_allows:
+            return all(self.level_allows)
         return any(m.applies and m.effect == "Allow" for p in self.policies for m in p.statements)
 
 
@@ -121,4 +125,10 @@ def analyse_gate(
         for level, policies in enumerate(levels)
         for policy in policies
     )
-    return GateAnalysis(gate, in_force, analyses)
+    level_allows: tuple[bool, ...] = ()
+    if gate in (Gate.SCP, Gate.RCP):
+        level_allows = tuple(
+            any(m.applies and m.effect == "Allow" for p in analyses if p.level == level for m in p.statements)
+            for level in range(len(levels))
+        )
+    return GateAnalysis(gate, in_force, analyses, level_allows)

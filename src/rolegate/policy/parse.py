@@ -81,6 +81,7 @@ def load_json(source: str | bytes) -> tuple[Any, PolicyError | None]:
             source = bytes(source).decode("utf-8")
         except UnicodeDecodeError:
             return None, PolicyError("", "Policy document is not valid UTF-8.")
+    source = source.removeprefix("\ufeff")  # editors on Windows write a byte-order mark; it is not content
     if len(source) > MAX_SOURCE_CHARS:
         return None, PolicyError("", f"Policy document exceeds the maximum size of {MAX_SOURCE_CHARS} characters.")
     if _nesting_depth(source) > MAX_DEPTH:
