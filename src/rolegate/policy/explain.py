@@ -112,9 +112,9 @@ def render_text(decision: Decision) -> str:
         if not gate.in_force:
             state = "not in force"
         lines.append(f"  [{gate.gate.value}] {state}")
-        for level, allowed in enumerate(gate.level_allows):
+        for number, allowed in enumerate(gate.level_allows):
             if not allowed:
-                lines.append(f"   level {level}: no policy at this level allows the request")
+                lines.append(f"   level {number}: no policy at this level allows the request")
         for policy in gate.policies:
             level = f" (level {policy.level})" if policy.level is not None else ""
             lines.append(f"   policy {policy.policy}{level}")
