@@ -16,7 +16,7 @@ class PolicyError:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class MalformedPolicy(ValueError):  # noqa: N818 - the name the architecture guide gives it
+class MalformedPolicy(ValueError):
     """Raised only by helpers that promise a valid document; carries every collected error."""
 
     def __init__(self, errors: tuple[PolicyError, ...]) -> None:
