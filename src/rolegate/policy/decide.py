@@ -58,6 +58,15 @@ class Decision:
         }
 
 
+def resource_policy_required(ctx: RequestContext, resource_gate: Gate, has_resource_policy: bool) -> bool:
+    """Role trust policies and KMS key policies must allow even in the same account (evaluation.md §2).
+
+    A trust gate is closed even when no trust policy was handed in; a KMS key policy binds when given."""
+    if resource_gate is Gate.TRUST or ctx.action_lower in ASSUME_ROLE_ACTIONS:
+        return True
+    return has_resource_policy and ctx.resource.split(":", 3)[2:3] == ["kms"]
+
+
 def _refs(stmts: list[CompiledStatement]) -> tuple[StatementRef, ...]:
     return tuple(s.ref for s in stmts)
 
@@ -123,12 +132,16 @@ def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
             return decision(Result.ALLOWED, resource_gate, _allow_refs(resource), "allowed_by_resource_policy")
         return decision(deny, resource_gate, (), "no_resource_policy_allow")
 
-    return _decide_iam_principal(ctx, resource_gate, resource, identity, boundary, session, decision)
+    has_resource_policy = policies.resource is not None
+    return _decide_iam_principal(
+        ctx, resource_gate, has_resource_policy, resource, identity, boundary, session, decision
+    )
 
 
 def _decide_iam_principal(
     ctx: RequestContext,
     resource_gate: Gate,
+    has_resource_policy: bool,
     resource: Scan,
     identity: Scan,
     boundary: Scan | None,
@@ -148,8 +161,7 @@ def _decide_iam_principal(
     else:
         if direct:
             return decision(Result.ALLOWED, resource_gate, direct, "allowed_by_resource_policy_naming_caller")
-        trust_required = resource_gate is Gate.TRUST or ctx.action_lower in ASSUME_ROLE_ACTIONS
-        if trust_required and not resource.allows:
+        if resource_policy_required(ctx, resource_gate, has_resource_policy) and not resource.allows:
             return decision(deny, resource_gate, (), "trust_policy_does_not_allow")
         if not identity_refs and not entity:
             return decision(deny, Gate.IDENTITY, (), "no_identity_policy_allow")

@@ -44,10 +44,21 @@ class PolicySet:
 
     def scp_in_force(self, ctx: RequestContext) -> bool:
         principal = ctx.principal
-        return bool(self.scps) and principal.kind not in NOT_ORG_BOUND and principal.account != self.management_account
+        return (
+            bool(self.scps)
+            and principal.kind not in NOT_ORG_BOUND
+            and principal.account != self.management_account
+            and not is_service_linked_role(ctx)
+        )
 
     def rcp_in_force(self, ctx: RequestContext) -> bool:
-        return bool(self.rcps) and ctx.resource_account != self.management_account
+        return bool(self.rcps) and ctx.resource_account != self.management_account and not is_service_linked_role(ctx)
+
+
+def is_service_linked_role(ctx: RequestContext) -> bool:
+    """Service-linked roles (path /aws-service-role/) are outside SCPs and RCPs (evaluation.md §1)."""
+    principal = ctx.principal
+    return principal.kind is PrincipalKind.ROLE_SESSION and ":role/aws-service-role/" in principal.entity_arn
 
 
 @dataclass(slots=True)
