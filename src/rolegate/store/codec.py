@@ -1,0 +1,57 @@
+"""Record <-> JSON payload, driven by the dataclass field types (datetimes, tuples, tags)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from datetime import datetime
+from typing import Any, TypeVar
+
+from rolegate.store.records import Record
+
+R = TypeVar("R", bound=Record)
+
+
+_HINTS: dict[type[Record], dict[str, Any]] = {}
+
+
+def _hints(kind: type[Record]) -> dict[str, Any]:
+    hints = _HINTS.get(kind)
+    if hints is None:
+        hints = _HINTS[kind] = typing.get_type_hints(kind)
+    return hints
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is datetime or (args and datetime in args and isinstance(value, str)):
+        return datetime.fromisoformat(value)
+    if origin is tuple:
+        inner = args[0] if args else Any
+        return tuple(_decode(inner, v) for v in value)
+    return value
+
+
+def to_payload(record: Record) -> str:
+    data = {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def from_payload(kind: type[R], payload: str) -> R:
+    data = json.loads(payload)
+    hints = _hints(kind)
+    names = {f.name for f in dataclasses.fields(kind)}
+    values = {name: _decode(hints[name], value) for name, value in data.items() if name in names}
+    return kind(**values)

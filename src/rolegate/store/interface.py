@@ -1,0 +1,68 @@
+"""The Store protocol: typed records in and out, one transaction scope, no SQL types leaking out.
+
+Every write happens inside `transaction()`: it commits when the block ends and rolls back when it raises,
+so a failed request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+from rolegate.store.records import Record
+
+R = TypeVar("R", bound=Record)
+
+
+class Conflict(Exception):
+    """An insert collided with an existing key (the service maps it to EntityAlreadyExists and the like)."""
+
+
+class Transaction(Protocol):
+    def get(self, kind: type[R], *key: str) -> R | None:
+        """The record with this key (folded fields compare case-insensitively), or None."""
+        ...
+
+    def find(self, kind: type[R], **where: Any) -> list[R]:
+        """Records whose key/indexed fields equal the given values, in key order."""
+        ...
+
+    def count(self, kind: type[R], **where: Any) -> int: ...
+
+    def insert(self, record: Record) -> None:
+        """Add a new record; raises Conflict when its key exists."""
+        ...
+
+    def put(self, record: Record) -> None:
+        """Insert or replace by key."""
+        ...
+
+    def delete(self, kind: type[R], *key: str) -> bool: ...
+
+    def delete_where(self, kind: type[R], **where: Any) -> int: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    def close(self) -> None: ...
+
+
+def key_of(record: Record) -> tuple[str, ...]:
+    return tuple(str(getattr(record, name)) for name in record.KEY)
+
+
+def folded(kind: type[Record], name: str, value: Any) -> Any:
+    return value.lower() if name in kind.FOLDED and isinstance(value, str) else value
+
+
+def check_where(kind: type[Record], where: dict[str, Any]) -> None:
+    searchable = set(kind.KEY) | set(kind.INDEXED)
+    unknown = set(where) - searchable
+    if unknown:
+        raise ValueError(f"{kind.__name__} cannot be searched by {sorted(unknown)}")
+
+
+def sort_records(records: Sequence[R]) -> Iterator[R]:
+    return iter(sorted(records, key=lambda r: tuple(str(folded(type(r), n, getattr(r, n))) for n in r.KEY)))

@@ -1,0 +1,80 @@
+"""An in-memory Store for unit tests: same semantics as the SQL store, snapshot-and-swap transactions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rolegate.store.interface import Conflict, R, check_where, folded, key_of, sort_records
+from rolegate.store.records import Record
+
+Tables = dict[type[Record], dict[tuple[Any, ...], Record]]
+
+
+def _folded_key(record: Record) -> tuple[Any, ...]:
+    kind = type(record)
+    return tuple(folded(kind, n, v) for n, v in zip(kind.KEY, key_of(record), strict=True))
+
+
+class MemoryTransaction:
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def _table(self, kind: type[Record]) -> dict[tuple[Any, ...], Record]:
+        return self.tables.setdefault(kind, {})
+
+    def get(self, kind: type[R], *key: str) -> R | None:
+        folded_key = tuple(folded(kind, n, v) for n, v in zip(kind.KEY, key, strict=True))
+        found = self._table(kind).get(folded_key)
+        return found if isinstance(found, kind) else None
+
+    def find(self, kind: type[R], **where: Any) -> list[R]:
+        check_where(kind, where)
+        wanted = {n: folded(kind, n, v) for n, v in where.items()}
+        rows = [
+            r
+            for r in self._table(kind).values()
+            if isinstance(r, kind) and all(folded(kind, n, getattr(r, n)) == v for n, v in wanted.items())
+        ]
+        return list(sort_records(rows))
+
+    def count(self, kind: type[R], **where: Any) -> int:
+        return len(self.find(kind, **where))
+
+    def insert(self, record: Record) -> None:
+        table = self._table(type(record))
+        key = _folded_key(record)
+        if key in table:
+            raise Conflict(f"{type(record).__name__} {key} exists")
+        table[key] = record
+
+    def put(self, record: Record) -> None:
+        self._table(type(record))[_folded_key(record)] = record
+
+    def delete(self, kind: type[R], *key: str) -> bool:
+        folded_key = tuple(folded(kind, n, v) for n, v in zip(kind.KEY, key, strict=True))
+        return self._table(kind).pop(folded_key, None) is not None
+
+    def delete_where(self, kind: type[R], **where: Any) -> int:
+        doomed = self.find(kind, **where)
+        for record in doomed:
+            self._table(kind).pop(_folded_key(record), None)
+        return len(doomed)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._tables: Tables = {}
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        with self._lock:
+            working: Tables = {kind: dict(rows) for kind, rows in self._tables.items()}
+            yield MemoryTransaction(working)
+            self._tables = working
+
+    def close(self) -> None:
+        self._tables = {}

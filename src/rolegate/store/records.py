@@ -1,0 +1,319 @@
+"""Frozen records for everything rolegate stores, each declaring its key and its indexed fields.
+
+`KEY` fields identify a record; `INDEXED` fields can be searched with `Transaction.find`; `FOLDED` fields
+compare case-insensitively (IAM names are unique per account regardless of case). Everything else is
+payload. Secrets are stored only in sealed form (see secrets.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+Tags = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    TABLE: ClassVar[str] = ""
+    KEY: ClassVar[tuple[str, ...]] = ()
+    INDEXED: ClassVar[tuple[str, ...]] = ()
+    FOLDED: ClassVar[tuple[str, ...]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(Record):
+    """Server-wide values (bootstrap state, schema version)."""
+
+    TABLE: ClassVar[str] = "settings"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account(Record):
+    TABLE: ClassVar[str] = "accounts"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("parent_id", "email")
+    account_id: str
+    name: str
+    email: str
+    parent_id: str = ""
+    status: str = "ACTIVE"
+    joined_method: str = "CREATED"
+    joined_at: datetime | None = None
+    alias: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Organization(Record):
+    TABLE: ClassVar[str] = "organizations"
+    KEY: ClassVar[tuple[str, ...]] = ("org_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("management_account_id",)
+    org_id: str
+    management_account_id: str
+    management_email: str
+    root_id: str
+    feature_set: str = "ALL"
+    enabled_policy_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationalUnit(Record):
+    TABLE: ClassVar[str] = "organizational_units"
+    KEY: ClassVar[tuple[str, ...]] = ("ou_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("parent_id",)
+    ou_id: str
+    parent_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgPolicy(Record):
+    TABLE: ClassVar[str] = "org_policies"
+    KEY: ClassVar[tuple[str, ...]] = ("policy_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("policy_type", "name")
+    policy_id: str
+    policy_type: str
+    name: str
+    description: str
+    content: str
+    aws_managed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrgPolicyAttachment(Record):
+    TABLE: ClassVar[str] = "org_policy_attachments"
+    KEY: ClassVar[tuple[str, ...]] = ("policy_id", "target_id")
+    INDEXED: ClassVar[tuple[str, ...]] = ("target_id",)
+    policy_id: str
+    target_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class User(Record):
+    TABLE: ClassVar[str] = "users"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id", "name")
+    INDEXED: ClassVar[tuple[str, ...]] = ("user_id",)
+    FOLDED: ClassVar[tuple[str, ...]] = ("name",)
+    account_id: str
+    name: str
+    user_id: str
+    path: str
+    created: datetime
+    permissions_boundary: str = ""
+    tags: Tags = ()
+    password_last_used: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group(Record):
+    TABLE: ClassVar[str] = "groups"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id", "name")
+    FOLDED: ClassVar[tuple[str, ...]] = ("name",)
+    account_id: str
+    name: str
+    group_id: str
+    path: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember(Record):
+    TABLE: ClassVar[str] = "group_members"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id", "group_name", "user_name")
+    INDEXED: ClassVar[tuple[str, ...]] = ("user_name",)
+    FOLDED: ClassVar[tuple[str, ...]] = ("group_name", "user_name")
+    account_id: str
+    group_name: str
+    user_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Role(Record):
+    TABLE: ClassVar[str] = "roles"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id", "name")
+    INDEXED: ClassVar[tuple[str, ...]] = ("role_id",)
+    FOLDED: ClassVar[tuple[str, ...]] = ("name",)
+    account_id: str
+    name: str
+    role_id: str
+    path: str
+    created: datetime
+    trust_policy: str
+    description: str = ""
+    max_session_duration: int = 3600
+    permissions_boundary: str = ""
+    tags: Tags = ()
+    last_used: datetime | None = None
+    last_used_region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPolicy(Record):
+    """A customer managed policy (account_id = the account) or an AWS managed one (account_id = "aws")."""
+
+    TABLE: ClassVar[str] = "managed_policies"
+    KEY: ClassVar[tuple[str, ...]] = ("arn",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("account_id", "policy_id")
+    arn: str
+    account_id: str
+    name: str
+    policy_id: str
+    path: str
+    default_version: str
+    created: datetime
+    updated: datetime
+    description: str = ""
+    next_version: int = 2
+    tags: Tags = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion(Record):
+    TABLE: ClassVar[str] = "policy_versions"
+    KEY: ClassVar[tuple[str, ...]] = ("policy_arn", "version_id")
+    policy_arn: str
+    version_id: str
+    document: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePolicy(Record):
+    """owner_kind is "user", "group" or "role"."""
+
+    TABLE: ClassVar[str] = "inline_policies"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id", "owner_kind", "owner_name", "name")
+    FOLDED: ClassVar[tuple[str, ...]] = ("owner_name",)
+    account_id: str
+    owner_kind: str
+    owner_name: str
+    name: str
+    document: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment(Record):
+    TABLE: ClassVar[str] = "attachments"
+    KEY: ClassVar[tuple[str, ...]] = ("account_id", "owner_kind", "owner_name", "policy_arn")
+    INDEXED: ClassVar[tuple[str, ...]] = ("policy_arn",)
+    FOLDED: ClassVar[tuple[str, ...]] = ("owner_name",)
+    account_id: str
+    owner_kind: str
+    owner_name: str
+    policy_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey(Record):
+    """A long-term key; user_name "" means the account root user's key."""
+
+    TABLE: ClassVar[str] = "access_keys"
+    KEY: ClassVar[tuple[str, ...]] = ("access_key_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("account_id", "user_name")
+    access_key_id: str
+    account_id: str
+    user_name: str
+    sealed_secret: str
+    status: str
+    created: datetime
+    last_used: datetime | None = None
+    last_used_service: str = ""
+    last_used_region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MfaDevice(Record):
+    TABLE: ClassVar[str] = "mfa_devices"
+    KEY: ClassVar[tuple[str, ...]] = ("serial",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("account_id", "user_name")
+    serial: str
+    account_id: str
+    name: str
+    path: str
+    sealed_seed: str
+    created: datetime
+    user_name: str = ""
+    enabled: datetime | None = None
+    last_counter: int = -1
+    tags: Tags = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Session(Record):
+    """Temporary credentials. kind: "role" (AssumeRole*), "federated" (GetFederationToken), "user"
+    (GetSessionToken), "root" (root GetSessionToken)."""
+
+    TABLE: ClassVar[str] = "sessions"
+    KEY: ClassVar[tuple[str, ...]] = ("access_key_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("account_id", "role_arn")
+    access_key_id: str
+    account_id: str
+    kind: str
+    sealed_secret: str
+    issued: datetime
+    expires: datetime
+    session_name: str = ""
+    role_arn: str = ""
+    role_id: str = ""
+    user_name: str = ""
+    session_policy: str = ""
+    policy_arns: tuple[str, ...] = ()
+    tags: Tags = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    source_identity: str = ""
+    mfa_authenticated: bool = False
+    mfa_time: datetime | None = None
+    chained: bool = False
+    source_ip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent(Record):
+    """One API call with its decision; `explanation` is the engine's JSON explanation for denials."""
+
+    TABLE: ClassVar[str] = "audit_events"
+    KEY: ClassVar[tuple[str, ...]] = ("event_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("request_id", "account_id", "principal_arn")
+    event_id: str
+    time: datetime
+    request_id: str
+    service: str
+    operation: str
+    account_id: str
+    principal_arn: str
+    source_ip: str
+    user_agent: str
+    decision: str
+    gate: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    resource: str = ""
+    action: str = ""
+    request_parameters: str = ""
+    explanation: str = ""
+
+
+ALL_RECORDS: tuple[type[Record], ...] = (
+    Setting,
+    Account,
+    Organization,
+    OrganizationalUnit,
+    OrgPolicy,
+    OrgPolicyAttachment,
+    User,
+    Group,
+    GroupMember,
+    Role,
+    ManagedPolicy,
+    PolicyVersion,
+    InlinePolicy,
+    Attachment,
+    AccessKey,
+    MfaDevice,
+    Session,
+    AuditEvent,
+)

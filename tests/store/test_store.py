@@ -1,0 +1,154 @@
+"""The Store contract, run against the memory store and a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rolegate.store.interface import Conflict, Store
+from rolegate.store.memory import MemoryStore
+from rolegate.store.records import Attachment, Role, Session, User
+from rolegate.store.sql.store import SqlStore
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _role(name: str, account: str = "111111111111", **extra: object) -> Role:
+    return Role(account, name, f"AROA{name.upper():0<17}"[:21], "/", NOW, '{"Statement":[]}', **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store = MemoryStore() if request.param == "memory" else SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    yield made
+    made.close()
+
+
+def test_insert_get_and_case_insensitive_names(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.insert(_role("Deployer", tags=(("team", "ops"),), last_used=NOW))
+    with store.transaction() as tx:
+        found = tx.get(Role, "111111111111", "deployer")
+        assert found is not None
+        assert found.name == "Deployer"
+        assert found.tags == (("team", "ops"),)
+        assert found.last_used == NOW
+        assert tx.get(Role, "222222222222", "Deployer") is None
+
+
+def test_insert_conflict_is_case_insensitive(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.insert(_role("Deployer"))
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.insert(_role("DEPLOYER"))
+
+
+def _write_two_then_fail(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.insert(_role("A"))
+        tx.insert(_role("B"))
+        raise RuntimeError("boom")
+
+
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        _write_two_then_fail(store)
+    with store.transaction() as tx:
+        assert tx.find(Role, account_id="111111111111") == []
+
+
+def test_find_by_index_and_delete_where(store: Store) -> None:
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    with store.transaction() as tx:
+        tx.insert(Attachment("111111111111", "role", "A", arn))
+        tx.insert(Attachment("111111111111", "user", "u", arn))
+        tx.insert(Attachment("111111111111", "role", "A", "arn:aws:iam::aws:policy/Other"))
+    with store.transaction() as tx:
+        assert [a.owner_name for a in tx.find(Attachment, policy_arn=arn)] == ["A", "u"]
+        assert tx.count(Attachment, account_id="111111111111", owner_kind="role", owner_name="a") == 2
+        assert tx.delete_where(Attachment, policy_arn=arn) == 2
+        assert tx.count(Attachment, policy_arn=arn) == 0
+    with pytest.raises(ValueError, match="cannot be searched"), store.transaction() as tx:
+        tx.find(Role, description="x")
+
+
+def test_put_replaces_and_delete_reports(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put(_role("A", description="one"))
+        tx.put(_role("a", description="two"))
+    with store.transaction() as tx:
+        roles = tx.find(Role, account_id="111111111111")
+        assert [(r.name, r.description) for r in roles] == [("a", "two")]
+        assert tx.delete(Role, "111111111111", "A") is True
+        assert tx.delete(Role, "111111111111", "A") is False
+
+
+def test_sqlite_file_survives_reopen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    first = SqlStore(url)
+    with first.transaction() as tx:
+        tx.insert(User("111111111111", "natan", "AIDAEXAMPLE000000001", "/", NOW))
+        tx.insert(
+            Session(
+                "ASIAEXAMPLE000000001",
+                "111111111111",
+                "role",
+                "sealed",
+                NOW,
+                NOW,
+                policy_arns=("arn:aws:iam::aws:policy/ReadOnlyAccess",),
+                mfa_authenticated=True,
+            )
+        )
+    first.close()
+    second = SqlStore(url)
+    with second.transaction() as tx:
+        user = tx.get(User, "111111111111", "NATAN")
+        session = tx.get(Session, "ASIAEXAMPLE000000001")
+    second.close()
+    assert user is not None
+    assert user.user_id == "AIDAEXAMPLE000000001"
+    assert session is not None
+    assert session.policy_arns == ("arn:aws:iam::aws:policy/ReadOnlyAccess",)
+    assert session.mfa_authenticated is True
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "put", "delete"]),
+        st.sampled_from(["a", "A", "b", "c", "B"]),
+        st.sampled_from(["x", "y"]),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_store_behaves_like_a_case_folding_dict(store: Store, ops: list[tuple[str, str, str]]) -> None:
+    with store.transaction() as tx:
+        tx.delete_where(Role, account_id="111111111111")
+    model: dict[str, tuple[str, str]] = {}
+    for op, name, description in ops:
+        with store.transaction() as tx:
+            if op == "insert":
+                if name.lower() in model:
+                    with pytest.raises(Conflict):
+                        tx.insert(_role(name, description=description))
+                else:
+                    tx.insert(_role(name, description=description))
+                    model[name.lower()] = (name, description)
+            elif op == "put":
+                tx.put(_role(name, description=description))
+                model[name.lower()] = (name, description)
+            else:
+                assert tx.delete(Role, "111111111111", name) == (name.lower() in model)
+                model.pop(name.lower(), None)
+    with store.transaction() as tx:
+        got = {r.name.lower(): (r.name, r.description) for r in tx.find(Role, account_id="111111111111")}
+    assert got == model
