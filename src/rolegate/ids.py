@@ -1,0 +1,51 @@
+"""AWS-shaped identifiers (AKIA/ASIA keys, AIDA/AROA/ANPA unique ids, account ids, request ids) from an
+injected random source, so tests can make them deterministic."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+import uuid
+from typing import Protocol
+
+UPPER_ALNUM = string.ascii_uppercase + "234567"
+SECRET_CHARS = string.ascii_letters + string.digits + "+/"
+
+
+class RandomSource(Protocol):
+    def choice(self, seq: str) -> str: ...
+
+    def getrandbits(self, k: int) -> int: ...
+
+
+class Ids:
+    def __init__(self, source: RandomSource | None = None) -> None:
+        self._random: RandomSource = source if source is not None else secrets.SystemRandom()
+
+    def _chars(self, alphabet: str, count: int) -> str:
+        return "".join(self._random.choice(alphabet) for _ in range(count))
+
+    def unique_id(self, prefix: str) -> str:
+        """`AIDA…`, `AROA…`, `ANPA…`: a four-letter prefix and 17 characters, 21 in all."""
+        return prefix + self._chars(UPPER_ALNUM, 17)
+
+    def access_key_id(self, temporary: bool = False) -> str:
+        return ("ASIA" if temporary else "AKIA") + self._chars(UPPER_ALNUM, 16)
+
+    def secret_access_key(self) -> str:
+        return self._chars(SECRET_CHARS, 40)
+
+    def account_id(self) -> str:
+        return str(self._random.getrandbits(40) % 900_000_000_000 + 100_000_000_000)
+
+    def request_id(self) -> str:
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def token(self, length: int) -> str:
+        return self._chars(string.ascii_lowercase + string.digits, length)
+
+
+def seeded(seed: int) -> Ids:
+    """Deterministic ids for tests."""
+    return Ids(random.Random(seed))
