@@ -1,0 +1,1 @@
+"""Data files bundled with rolegate (AWS managed policies)."""

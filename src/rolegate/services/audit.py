@@ -1,0 +1,58 @@
+"""The audit trail: every call with who, what, the decision and the deciding gate; denials keep the engine's
+explanation so `rolegate explain ID` can show it. Secrets never enter the trail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rolegate.policy import Decision, Result, explanation
+from rolegate.services.context import CallContext
+from rolegate.store.records import AuditEvent
+
+SECRET_PARAMS = frozenset(
+    {
+        "SecretAccessKey",
+        "SessionToken",
+        "TokenCode",
+        "AuthenticationCode1",
+        "AuthenticationCode2",
+        "Password",
+        "OldPassword",
+        "NewPassword",
+        "SAMLAssertion",
+        "WebIdentityToken",
+    }
+)
+MAX_PARAMS_CHARS = 8192
+
+
+def scrub(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if k in SECRET_PARAMS else v) for k, v in params.items()}
+
+
+def record_call(call: CallContext, params: dict[str, Any], error: Exception | None) -> AuditEvent:
+    """Build the audit event; the denial (if any) is the last decision that was not Allowed."""
+    denied: Decision | None = next((d for d in reversed(call.decisions) if d.result is not Result.ALLOWED), None)
+    last = call.decisions[-1] if call.decisions else None
+    shown = denied or last
+    code = getattr(error, "code", "InternalFailure") if error is not None else ""
+    return AuditEvent(
+        event_id=call.request_id,
+        time=call.now,
+        request_id=call.request_id,
+        service=call.service,
+        operation=call.operation,
+        account_id=call.caller.account_id,
+        principal_arn=call.caller.arn,
+        source_ip=call.source_ip,
+        user_agent=call.user_agent[:512],
+        decision=shown.result.value if shown else "NotEvaluated",
+        gate=shown.gate.value if shown else "",
+        error_code=code,
+        error_message=(getattr(error, "message", "") if error is not None else "")[:1024],
+        resource=shown.context.resource if shown else "",
+        action=shown.context.action if shown else "",
+        request_parameters=json.dumps(scrub(params), default=str)[:MAX_PARAMS_CHARS],
+        explanation=json.dumps(explanation(denied), default=str) if denied else "",
+    )

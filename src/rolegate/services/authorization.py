@@ -1,0 +1,242 @@
+"""Gather the policy slice of one call from the store, ask the engine, and turn denials into AccessDenied.
+
+Compiled policies are cached by (id, document text), so a stored document is parsed once however often it
+is used. Every decision is appended to the call, so the audit trail records it and a denial's id can be
+turned into the engine's full explanation later (`rolegate explain ID`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from rolegate.errors import AccessDenied
+from rolegate.policy import (
+    CompiledPolicy,
+    Decision,
+    Gate,
+    PolicyKind,
+    PolicySet,
+    Principal,
+    Result,
+    authorize,
+    build_context,
+    compile_policy,
+    parse_policy,
+    principal_from_arn,
+)
+from rolegate.services.context import CallContext, Caller
+from rolegate.services.identity import role_arn
+from rolegate.services.organization import RCP, SCP, org_paths, policy_levels
+from rolegate.services.policies import managed_document, owner_documents, user_documents
+from rolegate.store.records import Role, User
+
+CACHE_SIZE = 4096
+DENY_SUFFIX = {
+    Gate.SCP: "service control policy",
+    Gate.RCP: "resource control policy",
+    Gate.RESOURCE: "resource-based policy",
+    Gate.TRUST: "resource-based policy",
+    Gate.IDENTITY: "identity-based policy",
+    Gate.BOUNDARY: "permissions boundary",
+    Gate.SESSION: "session policy",
+}
+
+
+class PolicyCache:
+    """(id, text) -> CompiledPolicy; stored documents were validated on the way in."""
+
+    def __init__(self) -> None:
+        self._compiled: OrderedDict[tuple[str, str], CompiledPolicy | None] = OrderedDict()
+
+    def get(self, policy_id: str, text: str) -> CompiledPolicy | None:
+        key = (policy_id, text)
+        if key in self._compiled:
+            self._compiled.move_to_end(key)
+            return self._compiled[key]
+        parsed = parse_policy(text)
+        compiled = compile_policy(parsed.policy, policy_id) if parsed.ok and parsed.policy else None
+        self._compiled[key] = compiled
+        if len(self._compiled) > CACHE_SIZE:
+            self._compiled.popitem(last=False)
+        return compiled
+
+    def many(self, documents: list[tuple[str, str]]) -> tuple[CompiledPolicy, ...]:
+        compiled = (self.get(policy_id, text) for policy_id, text in documents)
+        return tuple(c for c in compiled if c is not None)
+
+
+def engine_principal(caller: Caller) -> Principal:
+    if caller.kind == "role" and caller.role is not None:
+        return principal_from_arn(caller.arn, entity_arn=role_arn(caller.role), unique_id=caller.role.role_id)
+    if caller.kind == "role" and caller.session is not None:
+        return principal_from_arn(caller.arn, entity_arn=caller.session.role_arn, unique_id=caller.session.role_id)
+    if caller.kind == "federated":
+        user = f"arn:aws:iam::{caller.account_id}:user/{caller.user_name}" if caller.user_name else ""
+        return principal_from_arn(caller.arn, entity_arn=user)
+    return principal_from_arn(caller.arn, unique_id=caller.user_id if caller.kind != "root" else "")
+
+
+class Authorizer:
+    def __init__(self) -> None:
+        self.cache = PolicyCache()
+
+    def identity_slice(self, call: CallContext) -> tuple[tuple[CompiledPolicy, ...], CompiledPolicy | None]:
+        """The caller's identity policies and permissions boundary, as they are now (live edits apply)."""
+        caller, tx = call.caller, call.tx
+        boundary_arn = ""
+        documents: list[tuple[str, str]] = []
+        if caller.kind == "role" and caller.role is not None:
+            documents = owner_documents(tx, caller.account_id, "role", caller.role.name)
+            boundary_arn = caller.role.permissions_boundary
+        elif caller.kind in ("user", "user-session", "federated") and caller.user_name:
+            documents = user_documents(tx, caller.account_id, caller.user_name)
+            user = tx.get(User, caller.account_id, caller.user_name)
+            boundary_arn = user.permissions_boundary if user else ""
+        boundary = None
+        if boundary_arn:
+            text = managed_document(tx, boundary_arn)
+            boundary = self.cache.get(boundary_arn, text) if text else None
+        return self.cache.many(documents), boundary
+
+    def session_slice(self, call: CallContext) -> tuple[CompiledPolicy, ...]:
+        session = call.caller.session
+        if session is None:
+            return ()
+        documents = [("session-policy", session.session_policy)] if session.session_policy else []
+        for arn in session.policy_arns:
+            text = managed_document(call.tx, arn)
+            if text is not None:
+                documents.append((arn, text))
+        return self.cache.many(documents)
+
+    def org_levels(self, call: CallContext, account_id: str, policy_type: str) -> tuple[Any, str]:
+        levels, management = policy_levels(call.tx, account_id, policy_type)
+        return tuple(self.cache.many(level) for level in levels), management
+
+    def check(
+        self,
+        call: CallContext,
+        action: str,
+        resource: str,
+        *,
+        resource_account: str = "",
+        resource_policy: tuple[str, str] | None = None,
+        trust: bool = False,
+        keys: dict[str, Any] | None = None,
+    ) -> Decision:
+        """Authorize `action` on `resource` for the caller; raise AccessDenied naming the gate when denied."""
+        decision = self.decide(
+            call,
+            action,
+            resource,
+            resource_account=resource_account,
+            resource_policy=resource_policy,
+            trust=trust,
+            keys=keys,
+        )
+        call.decisions.append(decision)
+        if decision.result is not Result.ALLOWED:
+            raise AccessDenied(denial_message(call.caller, action, resource, decision), decision=decision)
+        return decision
+
+    def decide(
+        self,
+        call: CallContext,
+        action: str,
+        resource: str,
+        *,
+        resource_account: str = "",
+        resource_policy: tuple[str, str] | None = None,
+        trust: bool = False,
+        keys: dict[str, Any] | None = None,
+    ) -> Decision:
+        caller = call.caller
+        identity, boundary = self.identity_slice(call)
+        scps, scp_management = self.org_levels(call, caller.account_id, SCP)
+        target_account = resource_account or caller.account_id
+        rcps, rcp_management = self.org_levels(call, target_account, RCP)
+        compiled_resource = None
+        if resource_policy is not None:
+            compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
+        policies = PolicySet(
+            identity=identity,
+            resource=compiled_resource,
+            resource_gate=Gate.TRUST if trust else Gate.RESOURCE,
+            boundary=boundary,
+            session=self.session_slice(call),
+            scps=scps,
+            rcps=rcps,
+            management_account=scp_management or rcp_management,
+        )
+        context = build_context(
+            engine_principal(caller),
+            action,
+            resource,
+            resource_account=target_account,
+            keys={**request_keys(call), **(keys or {})},
+            tags=principal_tags(call),
+        )
+        return authorize(context, policies)
+
+
+def principal_tags(call: CallContext) -> dict[str, str]:
+    """Role or user tags, overridden case-insensitively by session tags."""
+    caller = call.caller
+    tags: dict[str, str] = {}
+    if caller.kind == "role" and caller.role is not None:
+        tags = dict(caller.role.tags)
+    elif caller.kind in ("user", "user-session") and caller.user_name:
+        user = call.tx.get(User, caller.account_id, caller.user_name)
+        tags = dict(user.tags) if user else {}
+    if caller.session is not None:
+        override = {k.lower() for k, _ in caller.session.tags}
+        tags = {k: v for k, v in tags.items() if k.lower() not in override} | dict(caller.session.tags)
+    return tags
+
+
+def request_keys(call: CallContext) -> dict[str, Any]:
+    """The global condition keys of conditions.md §3 that this request carries."""
+    now = call.now
+    keys: dict[str, Any] = {
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SecureTransport": call.secure_transport,
+        "aws:SourceIp": call.source_ip,
+        "aws:UserAgent": call.user_agent,
+        "aws:RequestedRegion": call.region,
+        "aws:ViaAWSService": False,
+    }
+    paths = org_paths(call.tx, call.caller.account_id)
+    if paths is not None:
+        keys["aws:PrincipalOrgID"], keys["aws:PrincipalOrgPaths"] = paths[0], [paths[1]]
+    session = call.caller.session
+    if session is not None:
+        keys["aws:TokenIssueTime"] = session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")
+        keys["aws:MultiFactorAuthPresent"] = session.mfa_authenticated
+        if session.mfa_authenticated and session.mfa_time is not None:
+            keys["aws:MultiFactorAuthAge"] = str(int((now - session.mfa_time).total_seconds()))
+        if session.source_identity:
+            keys["aws:SourceIdentity"] = session.source_identity
+    return keys
+
+
+def denial_message(caller: Caller, action: str, resource: str, decision: Decision) -> str:
+    """AWS's AccessDenied wording, naming the gate (evaluation.md §7)."""
+    base = f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}"
+    if decision.reason == "root_cannot_assume_role":
+        return "Roles may not be assumed by root accounts."
+    if decision.gate is Gate.TRUST and decision.result is Result.IMPLICIT_DENY:
+        return base
+    kind = DENY_SUFFIX.get(decision.gate, "identity-based policy")
+    if decision.result is Result.EXPLICIT_DENY:
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{base} with an explicit deny in {article} {kind}"
+    return f"{base} because no {kind} allows the {action} action"
+
+
+def role_resource(role: Role) -> str:
+    return role_arn(role)
+
+
+__all__ = ["Authorizer", "PolicyKind", "denial_message", "engine_principal", "request_keys", "role_resource"]

@@ -1,0 +1,1 @@
+"""AWS Organizations operations; importing this package registers them all."""
