@@ -1,0 +1,1 @@
+"""IAM operations: access_keys (being written)."""

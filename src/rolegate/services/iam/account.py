@@ -1,0 +1,1 @@
+"""IAM operations: account (being written)."""

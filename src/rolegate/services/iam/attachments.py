@@ -1,0 +1,1 @@
+"""IAM operations: attachments (being written)."""

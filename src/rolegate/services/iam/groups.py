@@ -1,0 +1,1 @@
+"""IAM operations: groups (being written)."""

@@ -1,0 +1,1 @@
+"""IAM operations: inline (being written)."""

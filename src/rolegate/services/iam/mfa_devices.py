@@ -1,0 +1,1 @@
+"""IAM operations: mfa_devices (being written)."""

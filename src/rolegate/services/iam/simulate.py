@@ -1,0 +1,1 @@
+"""IAM operations: simulate (being written)."""

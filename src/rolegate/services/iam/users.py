@@ -1,0 +1,1 @@
+"""IAM operations: users (being written)."""
