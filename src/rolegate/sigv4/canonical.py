@@ -1,0 +1,161 @@
+"""The steps of AWS Signature Version 4, one function per step of the specification, over plain values.
+
+Inputs are the request as it arrived on the wire: `raw_path` and `raw_query` keep their percent-encoding
+(any raw non-ASCII is text decoded as UTF-8) and header values are text decoded as Latin-1, which is what
+HTTP clients put on the wire for `str` headers. Decisions that are not obvious:
+
+- Non-S3 paths are normalized (`.`, `..`, `//`) and then URI-encoded *as received*. A client has already
+  encoded each segment once to build the URL, so this second pass is the "encode twice" of the spec: the
+  wire path `/a%20b` canonicalizes to `/a%2520b`, as botocore signs it. The official vectors put unencoded
+  paths (`/example space/`, raw UTF-8) in their `.req` files, which this single pass encodes exactly once.
+- S3 paths are never normalized and are encoded exactly once: the wire form is decoded and re-encoded, so
+  `/my-object//photo` keeps its `//` and an S3 key's canonical form does not depend on which characters the
+  client chose to escape.
+- Query strings are decoded with `+` meaning a space (clients such as aws-sdk-go send `+` and sign `%20`),
+  then every name and value is re-encoded, so encoded and unencoded wire forms canonicalize alike.
+- Undecodable bytes survive the decode/encode round trip through `surrogateescape`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote, unquote_plus
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+TERMINATOR = "aws4_request"
+AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+_ENCODING = "utf-8"
+_ERRORS = "surrogateescape"
+
+
+def uri_encode(text: str, *, keep_slash: bool = False) -> str:
+    """Percent-encode everything but RFC 3986 unreserved characters (`A-Za-z0-9-._~`), upper-case hex."""
+    return quote(text, safe="/" if keep_slash else "", encoding=_ENCODING, errors=_ERRORS)
+
+
+def normalize_path(path: str) -> str:
+    """RFC 3986 dot-segment removal plus AWS's collapsing of empty segments; the result is absolute."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment in {"", "."}:
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
+            continue
+        kept.append(segment)
+    normalized = "/" + "/".join(kept)
+    if kept and path.endswith("/"):
+        normalized += "/"
+    return normalized
+
+
+def canonical_uri(raw_path: str, *, normalize: bool) -> str:
+    """CanonicalURI: normalized and encoded again for most services; decoded and encoded once for S3."""
+    if normalize:
+        return uri_encode(normalize_path(raw_path), keep_slash=True)
+    decoded = unquote(raw_path or "/", encoding=_ENCODING, errors=_ERRORS)
+    return uri_encode(decoded if decoded.startswith("/") else "/" + decoded, keep_slash=True)
+
+
+def query_pairs(raw_query: str) -> list[tuple[str, str]]:
+    """Decode a raw query string into (name, value) pairs, keeping order, repeats and blank values."""
+    pairs: list[tuple[str, str]] = []
+    for piece in raw_query.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        pairs.append((_decode_query(name), _decode_query(value)))
+    return pairs
+
+
+def _decode_query(text: str) -> str:
+    return unquote_plus(text, encoding=_ENCODING, errors=_ERRORS)
+
+
+def canonical_query_string(query: str | Iterable[tuple[str, str]], *, exclude: Collection[str] = ()) -> str:
+    """CanonicalQueryString: `encode(name)=encode(value)` sorted by encoded name, then value, joined by `&`.
+
+    `query` is a raw query string or decoded pairs; names in `exclude` (presigned `X-Amz-Signature`) are left out.
+    """
+    pairs = query_pairs(query) if isinstance(query, str) else query
+    encoded = sorted((uri_encode(name), uri_encode(value)) for name, value in pairs if name not in exclude)
+    return "&".join(f"{name}={value}" for name, value in encoded)
+
+
+def trim_all(value: str) -> str:
+    """Trimall: strip the ends and collapse inner whitespace runs (including folded lines) to one space."""
+    return " ".join(value.split())
+
+
+def canonical_headers(headers: Iterable[tuple[str, str]], signed: Iterable[str]) -> str:
+    """CanonicalHeaders: one `name:value\\n` line per signed header, sorted by lower-case name.
+
+    Repeated headers are joined with `,` in arrival order; a signed header that is absent gets an empty value.
+    """
+    values: dict[str, list[str]] = {}
+    for name, value in headers:
+        values.setdefault(name.strip().lower(), []).append(trim_all(value))
+    names = sorted({name.strip().lower() for name in signed})
+    return "".join(f"{name}:{','.join(values.get(name, []))}\n" for name in names)
+
+
+def signed_headers(names: Iterable[str]) -> str:
+    """SignedHeaders: the lower-case header names, sorted, unique, joined by `;`."""
+    return ";".join(sorted({name.strip().lower() for name in names}))
+
+
+def hashed_payload(body: bytes) -> str:
+    """HashedPayload: lower-case hex SHA-256 of the body (the empty body hashes to `e3b0c442…`)."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def canonical_request(method: str, uri: str, query: str, headers: str, signed: str, payload_hash: str) -> str:
+    """CanonicalRequest from its already-canonical parts; `headers` ends in a newline, hence the blank line."""
+    return "\n".join((method, uri, query, headers, signed, payload_hash))
+
+
+def amz_date(instant: datetime) -> str:
+    """The ISO 8601 basic form `YYYYMMDDTHHMMSSZ` of an instant, in UTC."""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return instant.strftime(AMZ_DATE_FORMAT)
+
+
+def credential_scope(date: str, region: str, service: str) -> str:
+    """CredentialScope: `YYYYMMDD/region/service/aws4_request`."""
+    return f"{date}/{region}/{service}/{TERMINATOR}"
+
+
+def string_to_sign(request_date: str, scope: str, canonical: str) -> str:
+    """StringToSign: algorithm, request date, credential scope and the hex SHA-256 of the canonical request."""
+    digest = hashlib.sha256(canonical.encode(_ENCODING, _ERRORS)).hexdigest()
+    return "\n".join((ALGORITHM, request_date, scope, digest))
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode(_ENCODING), hashlib.sha256).digest()
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The derived key: HMAC chain over date, region, service and the terminator, seeded by `AWS4` + secret."""
+    k_date = _hmac(f"AWS4{secret}".encode(_ENCODING), date)
+    k_region = _hmac(k_date, region)
+    k_service = _hmac(k_region, service)
+    return _hmac(k_service, TERMINATOR)
+
+
+def signature(key: bytes, to_sign: str) -> str:
+    """Signature: lower-case hex HMAC-SHA256 of the string to sign under the derived key."""
+    return hmac.new(key, to_sign.encode(_ENCODING), hashlib.sha256).hexdigest()
+
+
+def authorization_header(access_key_id: str, scope: str, signed: str, signature_hex: str) -> str:
+    """The `Authorization` header value that carries a signature."""
+    return f"{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={signed}, Signature={signature_hex}"

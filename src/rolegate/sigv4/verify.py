@@ -1,0 +1,495 @@
+"""Who signed a request: parse SigV4 credentials (header or presigned query), check scope and time, recompute, compare.
+
+Checks run in a fixed order so that each failure maps to one AWS-shaped error: the form of the credentials
+(IncompleteSignature), which headers are signed, the credential scope, the clock, the access key, and last the
+signature itself, compared in constant time. Query APIs (IAM, STS) and S3 word their errors differently; the
+`s3` flag selects S3's codes, texts and extra fields. Presigned requests are checked against `X-Amz-Expires`
+instead of the ±15 minute window, but may never be dated more than 15 minutes in the future.
+
+Nothing here logs. No error or result carries a secret key, and session tokens are kept out of `repr` and of
+error fields, so callers may log what they get back.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from rolegate.clock import Clock
+from rolegate.errors import (
+    AccessDenied,
+    AwsError,
+    IncompleteSignature,
+    InvalidClientTokenId,
+    MissingAuthenticationToken,
+    SignatureDoesNotMatch,
+    aws_error,
+)
+from rolegate.sigv4.canonical import (
+    ALGORITHM,
+    AMZ_DATE_FORMAT,
+    TERMINATOR,
+    UNSIGNED_PAYLOAD,
+    amz_date,
+    canonical_headers,
+    canonical_query_string,
+    canonical_request,
+    canonical_uri,
+    query_pairs,
+    signature,
+    signed_headers,
+    signing_key,
+    string_to_sign,
+)
+
+# S3's own authentication errors (query APIs use the shared classes from rolegate.errors).
+InvalidAccessKeyId = aws_error("InvalidAccessKeyId", 403)
+RequestTimeTooSkewed = aws_error("RequestTimeTooSkewed", 403)
+AuthorizationHeaderMalformed = aws_error("AuthorizationHeaderMalformed", 400)
+AuthorizationQueryParametersError = aws_error("AuthorizationQueryParametersError", 400)
+InvalidRequest = aws_error("InvalidRequest", 400)
+InvalidArgument = aws_error("InvalidArgument", 400)
+
+MAX_SKEW = timedelta(minutes=15)
+MAX_PRESIGN_EXPIRES = 604800
+SECURITY_TOKEN_HEADER = "x-amz-security-token"
+CONTENT_SHA256_HEADER = "x-amz-content-sha256"
+
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+    "Key and signing method. Consult the service documentation for details."
+)
+S3_SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+)
+_CREDENTIAL_FORM = 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
+_ISO_DATE_HELP = "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601"
+_ONE_MECHANISM = (
+    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter "
+    "or the Authorization header should be specified"
+)
+
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_INTEGER = re.compile(r"(-?)([0-9]+)")
+_HEADER_PARTS = ("Credential", "Signature", "SignedHeaders")
+_PRESIGN_MARKERS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"})
+_PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequestView:
+    """A request as plain values: wire-form path and query, headers in arrival order, and the payload hash.
+
+    `payload_hash` is the hex SHA-256 of the body, or for S3 the literal `x-amz-content-sha256` value
+    (`UNSIGNED-PAYLOAD`, `STREAMING-…`); checking an S3 body against that header is the caller's job.
+    """
+
+    method: str
+    raw_path: str
+    raw_query: str
+    headers: list[tuple[str, str]]
+    payload_hash: str
+
+    def header_values(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.strip().lower() == wanted]
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, trimmed; None when absent."""
+        values = self.header_values(name)
+        return values[0].strip() if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialScope:
+    date: str
+    region: str
+    service: str
+    terminator: str
+
+    def __str__(self) -> str:
+        return f"{self.date}/{self.region}/{self.service}/{self.terminator}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCredentials:
+    """What a request claims about its signer, well-formed but not yet checked."""
+
+    access_key_id: str
+    scope: CredentialScope
+    signed_headers: tuple[str, ...]
+    signature: str
+    request_date: str  # YYYYMMDDTHHMMSSZ, as it enters the string to sign
+    request_time: datetime
+    session_token: str | None = field(default=None, repr=False)
+    expires: int | None = None  # seconds, presigned requests only
+    presigned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedRequest:
+    """A request whose signature checked out: who signed it, for which region and service, and when."""
+
+    access_key_id: str
+    session_token: str | None = field(repr=False)
+    region: str
+    service: str
+    signed_at: datetime
+    presigned: bool
+
+
+def parse_credentials(view: HttpRequestView, *, s3: bool = False) -> SignedCredentials | None:
+    """The signer's claims from the Authorization header or the presigned query; None for an unsigned request.
+
+    Raises the AWS error for malformed credentials. None leaves the caller to decide between
+    MissingAuthenticationToken and an anonymous S3 request.
+    """
+    authorization = view.header("authorization") or ""
+    query = query_pairs(view.raw_query)
+    presigned = any(name in _PRESIGN_MARKERS for name, _ in query)
+    if authorization and presigned:
+        raise (InvalidArgument if s3 else IncompleteSignature)(_ONE_MECHANISM)
+    if authorization:
+        return _from_header(view, authorization, s3=s3)
+    if presigned:
+        params: dict[str, str] = {}
+        for name, value in query:
+            params.setdefault(name, value)
+        return _from_query(params, s3=s3)
+    return None
+
+
+def verify(
+    view: HttpRequestView,
+    secret_for: Callable[[str], str | None],
+    clock: Clock,
+    *,
+    service: str,
+    region: str | None = None,
+    s3: bool = False,
+) -> VerifiedRequest:
+    """Check a request's SigV4 signature; `region=None` accepts any region in the credential scope."""
+    creds = parse_credentials(view, s3=s3)
+    if creds is None:
+        raise (
+            AccessDenied("Access Denied")
+            if s3
+            else MissingAuthenticationToken("Request is missing Authentication Token")
+        )
+    _check_signed_headers(view, creds, s3=s3)
+    _check_scope(creds, service=service, region=region, s3=s3)
+    _check_time(creds, _utc(clock.now()), s3=s3)
+    secret = secret_for(creds.access_key_id)
+    if secret is None:
+        if s3:
+            raise InvalidAccessKeyId(
+                "The AWS Access Key Id you provided does not exist in our records.", AWSAccessKeyId=creds.access_key_id
+            )
+        raise InvalidClientTokenId("The security token included in the request is invalid.")
+    _check_signature(view, creds, secret, s3=s3)
+    return VerifiedRequest(
+        access_key_id=creds.access_key_id,
+        session_token=creds.session_token,
+        region=creds.scope.region,
+        service=creds.scope.service,
+        signed_at=creds.request_time,
+        presigned=creds.presigned,
+    )
+
+
+# --- parsing -------------------------------------------------------------------------------------------------
+
+
+def _from_header(view: HttpRequestView, authorization: str, *, s3: bool) -> SignedCredentials:
+    scheme, _, rest = authorization.partition(" ")
+    if s3 and scheme != ALGORITHM:
+        raise InvalidRequest(
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+        )
+    params = _auth_params(rest) if scheme == ALGORITHM else {}
+    x_amz_date, http_date = view.header("x-amz-date"), view.header("date")
+    missing = [name for name in _HEADER_PARTS if name not in params]
+    has_date = bool(x_amz_date or http_date)
+    if missing or not has_date:
+        raise _incomplete_header(missing, has_date, authorization, s3=s3)
+    access_key_id, scope = _parse_credential(params["Credential"], s3=s3, presigned=False)
+    request_time = _parse_amz_date(x_amz_date) if x_amz_date else _parse_http_date(http_date or "")
+    if request_time is None:
+        raise _bad_date(x_amz_date or http_date or "", s3=s3, presigned=False)
+    return SignedCredentials(
+        access_key_id=access_key_id,
+        scope=scope,
+        signed_headers=_split_signed_headers(params["SignedHeaders"]),
+        signature=params["Signature"],
+        request_date=x_amz_date if x_amz_date else amz_date(request_time),
+        request_time=request_time,
+        session_token=view.header(SECURITY_TOKEN_HEADER),
+    )
+
+
+def _auth_params(rest: str) -> dict[str, str]:
+    """`Credential=…, SignedHeaders=…, Signature=…` as a dict; the first of a repeated name wins."""
+    params: dict[str, str] = {}
+    for part in rest.split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep and value.strip():
+            params.setdefault(name.strip(), value.strip())
+    return params
+
+
+def _incomplete_header(missing: list[str], has_date: bool, authorization: str, *, s3: bool) -> AwsError:
+    if s3:
+        if missing:
+            return AuthorizationHeaderMalformed(
+                "The authorization header is malformed; the authorization header requires three components: "
+                "Credential, SignedHeaders, and Signature."
+            )
+        return AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
+    sentences = [f"Authorization header requires '{name}' parameter." for name in missing]
+    if not has_date:
+        sentences.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+    sentences.append(f"Authorization={authorization}")
+    return IncompleteSignature(" ".join(sentences))
+
+
+def _from_query(params: dict[str, str], *, s3: bool) -> SignedCredentials:
+    required = (*_PRESIGN_PARAMS, "X-Amz-Expires") if s3 else _PRESIGN_PARAMS
+    missing = [name for name in required if name not in params]
+    if missing:
+        raise _presign_error(
+            f"AWS query-string parameters must include '{missing[0]}'. Re-examine the query-string parameters.",
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, "
+            "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+            s3=s3,
+        )
+    if params["X-Amz-Algorithm"] != ALGORITHM:
+        raise _presign_error(
+            f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'.",
+            f'X-Amz-Algorithm only supports "{ALGORITHM}"',
+            s3=s3,
+        )
+    access_key_id, scope = _parse_credential(params["X-Amz-Credential"], s3=s3, presigned=True)
+    request_time = _parse_amz_date(params["X-Amz-Date"])
+    if request_time is None:
+        raise _bad_date(params["X-Amz-Date"], s3=s3, presigned=True)
+    return SignedCredentials(
+        access_key_id=access_key_id,
+        scope=scope,
+        signed_headers=_split_signed_headers(params["X-Amz-SignedHeaders"]),
+        signature=params["X-Amz-Signature"],
+        request_date=params["X-Amz-Date"],
+        request_time=request_time,
+        session_token=params.get("X-Amz-Security-Token"),
+        expires=_parse_expires(params.get("X-Amz-Expires"), s3=s3),
+        presigned=True,
+    )
+
+
+def _presign_error(query_api_message: str, s3_message: str, *, s3: bool) -> AwsError:
+    if s3:
+        return AuthorizationQueryParametersError(s3_message)
+    return IncompleteSignature(query_api_message)
+
+
+def _parse_expires(text: str | None, *, s3: bool) -> int | None:
+    if text is None:
+        return None
+    match = _INTEGER.fullmatch(text)
+    problem = ""
+    if match is None:
+        problem = "X-Amz-Expires should be a number"
+    elif match.group(1) and match.group(2).strip("0"):
+        problem = "X-Amz-Expires must be non-negative"
+    elif len(match.group(2)) > 7 or int(match.group(2)) > MAX_PRESIGN_EXPIRES:  # length first: int() caps digits
+        problem = f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_EXPIRES}"
+    if match is None or problem:
+        raise _presign_error(problem, problem, s3=s3)
+    return int(match.group(2))
+
+
+def _parse_credential(text: str, *, s3: bool, presigned: bool) -> tuple[str, CredentialScope]:
+    parts = text.split("/")
+    if len(parts) != 5:
+        if s3:
+            raise _s3_malformed(_CREDENTIAL_FORM, presigned=presigned)
+        raise IncompleteSignature(
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, "
+            f"got '{text}'"
+        )
+    access_key_id, date, region, service, terminator = parts
+    return access_key_id, CredentialScope(date, region, service, terminator)
+
+
+def _s3_malformed(detail: str, *, presigned: bool, **extra: Any) -> AwsError:
+    if presigned:
+        return AuthorizationQueryParametersError(f"Error parsing the X-Amz-Credential parameter; {detail}", **extra)
+    return AuthorizationHeaderMalformed(f"The authorization header is malformed; {detail}", **extra)
+
+
+def _split_signed_headers(text: str) -> tuple[str, ...]:
+    return tuple(name for name in text.split(";") if name)
+
+
+def _parse_amz_date(text: str) -> datetime | None:
+    if not _AMZ_DATE.fullmatch(text):
+        return None
+    try:
+        return datetime.strptime(text, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _parse_http_date(text: str) -> datetime | None:
+    try:
+        return _utc(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _bad_date(text: str, *, s3: bool, presigned: bool) -> AwsError:
+    if not s3:
+        return IncompleteSignature(_ISO_DATE_HELP.format(text))
+    if presigned:
+        return AuthorizationQueryParametersError(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+        )
+    return AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+# --- checks --------------------------------------------------------------------------------------------------
+
+
+def _check_signed_headers(view: HttpRequestView, creds: SignedCredentials, *, s3: bool) -> None:
+    """`host` must be signed; S3 also wants its payload header and every `x-amz-*` header signed."""
+    signed = {name.lower() for name in creds.signed_headers}
+    if "host" not in signed:
+        message = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+        raise _s3_malformed(message, presigned=creds.presigned) if s3 else IncompleteSignature(message)
+    if not s3:
+        return
+    if not creds.presigned and view.header(CONTENT_SHA256_HEADER) is None:
+        raise InvalidRequest(f"Missing required header for this request: {CONTENT_SHA256_HEADER}")
+    present = {name.strip().lower() for name, _ in view.headers}
+    unsigned = sorted(n for n in present if n.startswith("x-amz-") and n not in signed and n != SECURITY_TOKEN_HEADER)
+    if unsigned:
+        raise AccessDenied(
+            "There were headers present in the request which were not signed", HeadersNotSigned=", ".join(unsigned)
+        )
+
+
+def _check_scope(creds: SignedCredentials, *, service: str, region: str | None, s3: bool) -> None:
+    scope, day = creds.scope, creds.request_date[:8]
+    if scope.date != day:
+        if s3:
+            detail = f'Invalid credential date "{scope.date}". This date is not the same as X-Amz-Date: "{day}".'
+            raise _s3_malformed(detail, presigned=creds.presigned)
+        raise SignatureDoesNotMatch(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            f"'{scope.date}' != '{day}', from '{creds.request_date}'."
+        )
+    problems = _scope_problems(scope, service=service, region=region)
+    if not problems:
+        return
+    if s3:
+        _, detail, extra = problems[0]
+        raise _s3_malformed(detail, presigned=creds.presigned, **extra)
+    raise SignatureDoesNotMatch("".join(message for message, _, _ in problems))
+
+
+_ScopeProblem = tuple[str, str, dict[str, str]]  # (query API sentence, S3 detail, S3 extra fields)
+
+
+def _scope_problems(scope: CredentialScope, *, service: str, region: str | None) -> list[_ScopeProblem]:
+    """Every way the scope is wrong, in AWS's order: query APIs report them all, S3 only the first."""
+    problems: list[_ScopeProblem] = []
+    if region is not None and scope.region != region:
+        sentence = f"Credential should be scoped to a valid region, not '{scope.region}'. "
+        detail = f"the region '{scope.region}' is wrong; expecting '{region}'"
+        problems.append((sentence, detail, {"Region": region}))
+    if scope.service != service:
+        sentence = f"Credential should be scoped to correct service: '{service}'. "
+        detail = f'incorrect service "{scope.service}". This endpoint belongs to "{service}".'
+        problems.append((sentence, detail, {}))
+    if scope.terminator != TERMINATOR:
+        sentence = f"Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{scope.terminator}'. "
+        detail = f'incorrect terminal "{scope.terminator}". This endpoint uses "{TERMINATOR}".'
+        problems.append((sentence, detail, {}))
+    return problems
+
+
+def _check_time(creds: SignedCredentials, now: datetime, *, s3: bool) -> None:
+    """±15 minutes for signed headers; presigned requests live for X-Amz-Expires but are never post-dated."""
+    if creds.request_time > now + MAX_SKEW:
+        raise _skewed(creds, now, future=True, s3=s3)
+    if creds.expires is None:
+        if creds.request_time < now - MAX_SKEW:
+            raise _skewed(creds, now, future=False, s3=s3)
+        return
+    deadline = creds.request_time + timedelta(seconds=creds.expires)
+    if now > deadline:
+        extra = {"X-Amz-Expires": str(creds.expires), "Expires": _iso(deadline), "ServerTime": _iso(now)}
+        raise AccessDenied("Request has expired", **(extra if s3 else {}))
+
+
+def _skewed(creds: SignedCredentials, now: datetime, *, future: bool, s3: bool) -> AwsError:
+    if s3:
+        return RequestTimeTooSkewed(
+            "The difference between the request time and the current time is too large.",
+            RequestTime=creds.request_date,
+            ServerTime=_iso(now),
+            MaxAllowedSkewMilliseconds=str(int(MAX_SKEW.total_seconds() * 1000)),
+        )
+    if future:
+        bound = amz_date(now + MAX_SKEW)
+        return SignatureDoesNotMatch(
+            f"Signature not yet current: {creds.request_date} is still later than {bound} ({amz_date(now)} + 15 min.)"
+        )
+    bound = amz_date(now - MAX_SKEW)
+    return SignatureDoesNotMatch(
+        f"Signature expired: {creds.request_date} is now earlier than {bound} ({amz_date(now)} - 15 min.)"
+    )
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_signature(view: HttpRequestView, creds: SignedCredentials, secret: str, *, s3: bool) -> None:
+    scope = creds.scope
+    to_sign = string_to_sign(creds.request_date, str(scope), _canonical_request_for(view, creds, s3=s3))
+    expected = signature(signing_key(secret, scope.date, scope.region, scope.service), to_sign)
+    if hmac.compare_digest(expected.encode("ascii"), creds.signature.encode("utf-8", "replace")):
+        return
+    if s3:
+        raise SignatureDoesNotMatch(
+            S3_SIGNATURE_MISMATCH,
+            AWSAccessKeyId=creds.access_key_id,
+            StringToSign=to_sign,
+            SignatureProvided=creds.signature,
+        )
+    raise SignatureDoesNotMatch(SIGNATURE_MISMATCH)
+
+
+def _canonical_request_for(view: HttpRequestView, creds: SignedCredentials, *, s3: bool) -> str:
+    """The canonical request as the signer must have built it, from what arrived."""
+    payload_hash = view.payload_hash
+    if s3 and creds.presigned:
+        # A presigned URL cannot know its body: S3 signs UNSIGNED-PAYLOAD unless the header says otherwise.
+        payload_hash = view.header(CONTENT_SHA256_HEADER) or UNSIGNED_PAYLOAD
+    return canonical_request(
+        view.method,
+        canonical_uri(view.raw_path, normalize=not s3),
+        canonical_query_string(view.raw_query, exclude=("X-Amz-Signature",) if creds.presigned else ()),
+        canonical_headers(view.headers, creds.signed_headers),
+        signed_headers(creds.signed_headers),
+        payload_hash,
+    )
