@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -98,8 +97,9 @@ def policy_size(document: str) -> int:
 
 
 def encode_document(document: str) -> str:
-    """IAM returns policy documents URL-encoded (botocore decodes them back into dicts)."""
-    return urllib.parse.quote(document, safe="")
+    """Policy documents go into results as plain JSON text; percent-encoding them, as IAM does on the wire,
+    is the query codec's job (it knows the `policyDocumentType` shape), so this is the identity."""
+    return document
 
 
 def validate_tags(tags: Sequence[dict[str, str]], existing: Tags = ()) -> Tags:

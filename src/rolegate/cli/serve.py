@@ -1,0 +1,61 @@
+"""`rolegate serve`: run the enforcing IAM + STS + Organizations endpoint on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from rolegate.server.app import Runtime, build_runtime, create_app
+from rolegate.server.settings import DEFAULT_PORT, Settings
+
+DEFAULT_DATA_DIR = ".rolegate"
+
+
+def configure_serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="state directory (default ./.rolegate)")
+    parser.add_argument("--database-url", default="", help="SQLAlchemy URL instead of SQLite in the data dir")
+    parser.add_argument("--demo", action="store_true", help="create the walkthroughs' ready world on first start")
+    parser.set_defaults(handler=run_serve)
+
+
+def _write_credentials_file(runtime: Runtime) -> Path:
+    path = runtime.settings.data_dir / "root-credentials"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(
+            "[rolegate-root]\n"
+            f"aws_access_key_id = {runtime.root.access_key_id}\n"
+            f"aws_secret_access_key = {runtime.root.secret_access_key}\n"
+        )
+    return path
+
+
+def announce(runtime: Runtime) -> None:
+    settings, root = runtime.settings, runtime.root
+    endpoint = f"http://{settings.host}:{settings.port}"
+    print(f"rolegate serving IAM, STS and Organizations on {endpoint}")
+    print(f"management account: {root.account_id}")
+    if root.created and root.secret_access_key:
+        path = _write_credentials_file(runtime)
+        print(f"root access key (shown once, also written to {path} with mode 0600):")
+        print(f"  aws_access_key_id = {root.access_key_id}")
+        print(f"  aws_secret_access_key = {root.secret_access_key}")
+    sys.stdout.flush()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(Path(args.data_dir), host=args.host, port=args.port, database_url=args.database_url)
+    runtime = build_runtime(settings)
+    if args.demo:
+        from rolegate.demo.world import build_demo_world, print_demo  # noqa: PLC0415 - only the demo needs it
+
+        print_demo(runtime, build_demo_world(runtime))
+    announce(runtime)
+    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0

@@ -1,0 +1,89 @@
+"""create_app(settings) -> Starlette app: the AWS endpoint on every path, and /_rolegate/ endpoints.
+
+No module-level state: every app owns its store, sealer and services, so tests can run several at once.
+Service calls are synchronous (SQLAlchemy); they run in the threadpool so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rolegate import __version__
+from rolegate.clock import Clock, SystemClock
+from rolegate.ids import Ids
+from rolegate.server.pipeline import Pipeline, RawRequest
+from rolegate.server.settings import Settings
+from rolegate.services.dispatch import Services
+from rolegate.services.world import RootKey, bootstrap
+from rolegate.store.records import AuditEvent
+from rolegate.store.secrets import load_or_create_key_file
+from rolegate.store.sql.store import SqlStore
+
+AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"]
+
+
+@dataclass
+class Runtime:
+    """What one running server owns."""
+
+    settings: Settings
+    services: Services
+    pipeline: Pipeline
+    root: RootKey
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | None = None) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    sealer = load_or_create_key_file(settings.data_dir / "rolegate.key")
+    store = SqlStore(settings.url)
+    services = Services(store, sealer, clock or SystemClock(), ids or Ids())
+    root = bootstrap(
+        store, sealer, services.ids, services.clock, settings.root_access_key_id, settings.root_secret_access_key
+    )
+    return Runtime(settings, services, Pipeline(services, settings.max_body_bytes), root)
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    async def aws(request: Request) -> Response:
+        body = await request.body()
+        raw = RawRequest(
+            method=request.method,
+            raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
+            raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+            body=body,
+            client_ip=request.client.host if request.client else "127.0.0.1",
+            secure=request.url.scheme == "https",
+        )
+        status, headers, payload = await run_in_threadpool(runtime.pipeline.handle, raw)
+        return Response(payload, status_code=status, headers=dict(headers))
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__, "managementAccount": runtime.root.account_id})
+
+    async def decision(request: Request) -> Response:
+        """A recorded denial's explanation; the id is the request id AWS clients show with AccessDenied."""
+        event_id = request.path_params["event_id"]
+
+        def load() -> AuditEvent | None:
+            with runtime.services.store.transaction() as tx:
+                return tx.get(AuditEvent, event_id)
+
+        event = await run_in_threadpool(load)
+        if event is None or not event.explanation:
+            return JSONResponse({"error": "no recorded denial with this id"}, status_code=404)
+        return JSONResponse(json.loads(event.explanation))
+
+    routes = [
+        Route("/_rolegate/health", health, methods=["GET"]),
+        Route("/_rolegate/decisions/{event_id}", decision, methods=["GET"]),
+        Route("/{path:path}", aws, methods=AWS_METHODS),
+    ]
+    return Starlette(routes=routes)
