@@ -29,10 +29,22 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     output: Path
 
-    def client(self, service: str, key_id: str = ROOT_KEY_ID, secret: str = ROOT_SECRET,
-               token: str | None = None, region: str = "us-east-1") -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=region, aws_access_key_id=key_id,
-                            aws_secret_access_key=secret, aws_session_token=token)
+    def client(
+        self,
+        service: str,
+        key_id: str = ROOT_KEY_ID,
+        secret: str = ROOT_SECRET,
+        token: str | None = None,
+        region: str = "us-east-1",
+    ) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+        )
 
     def log(self) -> str:
         return self.output.read_text(errors="replace")
@@ -52,7 +64,9 @@ def live_server(data_dir: Path, *extra: str) -> Iterator[LiveServer]:
     with output.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "rolegate", "serve", "--port", str(port), "--data-dir", str(data_dir), *extra],
-            stdout=sink, stderr=subprocess.STDOUT, env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:

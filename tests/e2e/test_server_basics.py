@@ -33,10 +33,19 @@ def test_wrong_secret_and_unknown_key(server: LiveServer) -> None:
 
 def test_create_get_list_delete_role(server: LiveServer) -> None:
     iam = server.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                      "Action": "sts:AssumeRole"}]}
-    created = iam.create_role(RoleName="basics-role", Path="/team/", AssumeRolePolicyDocument=json.dumps(trust),
-                              Tags=[{"Key": "env", "Value": "test"}], MaxSessionDuration=7200)["Role"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    created = iam.create_role(
+        RoleName="basics-role",
+        Path="/team/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[{"Key": "env", "Value": "test"}],
+        MaxSessionDuration=7200,
+    )["Role"]
     assert created["Arn"] == f"arn:aws:iam::{server.management_account}:role/team/basics-role"
     assert created["RoleId"].startswith("AROA")
     fetched = iam.get_role(RoleName="BASICS-ROLE")["Role"]
@@ -60,9 +69,17 @@ def test_validation_and_malformed_policy(server: LiveServer) -> None:
     assert (code, status) == ("ValidationError", 400)
     assert message.startswith("1 validation error detected: Value '" + "r" * 65 + "' at 'roleName' failed to satisfy")
     with pytest.raises(botocore.exceptions.ClientError) as malformed:
-        iam.create_role(RoleName="bad-trust", AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
-                                                     "Action": "sts:AssumeRole", "Resource": "*"}]}))
+        iam.create_role(
+            RoleName="bad-trust",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Resource": "*"}
+                    ],
+                }
+            ),
+        )
     assert _error(malformed) == ("MalformedPolicyDocument", "Has prohibited field Resource", 400)
 
 

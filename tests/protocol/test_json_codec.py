@@ -204,3 +204,10 @@ def test_results_that_do_not_fit_the_shape_are_refused() -> None:
 def test_golden_list_accounts_body() -> None:
     body = serialize_json_result(operation("organizations", "ListAccounts"), ACCOUNTS)
     golden("organizations-ListAccounts.json", body.decode("utf-8") + "\n")
+
+
+def test_epoch_formatting_before_1970_and_with_milliseconds() -> None:
+    from rolegate.protocol.models import format_epoch, format_iso8601
+
+    assert format_epoch(datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC)) == -0.5
+    assert format_iso8601(datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)) == "0999-01-02T03:04:05Z"

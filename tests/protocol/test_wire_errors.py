@@ -136,3 +136,9 @@ def test_serialize_query_error_matches_the_response_body() -> None:
     _, _, body = query_error_response(error, "r", IAM_NS)
     assert serialize_query_error(error, "r", IAM_NS) == body
     assert operation("iam", "GetRole") is not None
+
+
+def test_json_extras_cannot_shadow_code_or_message() -> None:
+    error = AccessDenied("real", Reason="R", Nested={"x": 1}, Message="fake", __type="Fake")
+    _, _, body = json_error_response(error, REQUEST_ID)
+    assert json.loads(body) == {"__type": "AccessDenied", "Message": "real", "Reason": "R"}

@@ -10,14 +10,14 @@ RCP = "RESOURCE_CONTROL_POLICY"
 
 
 def organization_of(tx: Transaction, account_id: str) -> Organization | None:
-    orgs = tx.find(Organization)
-    for org in orgs:
-        if org.management_account_id == account_id:
-            return org
-        account = tx.get(Account, account_id)
-        if account is not None and account.parent_id:
-            return org
-    return None
+    """The organization an account manages or belongs to (found through the root at the top of its path)."""
+    managed = tx.find(Organization, management_account_id=account_id)
+    if managed:
+        return managed[0]
+    chain = path_from_root(tx, account_id)
+    if not chain or not chain[0].startswith("r-"):
+        return None
+    return next((org for org in tx.find(Organization) if org.root_id == chain[0]), None)
 
 
 def path_from_root(tx: Transaction, account_id: str) -> list[str]:

@@ -20,6 +20,9 @@ class Conflict(Exception):
 
 
 class Transaction(Protocol):
+    written: set[str]
+    """Tables this transaction changed (for cache invalidation)."""
+
     def get(self, kind: type[R], *key: str) -> R | None:
         """The record with this key (folded fields compare case-insensitively), or None."""
         ...
@@ -44,7 +47,9 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def transaction(self, write: bool = True) -> AbstractContextManager[Transaction]:
+        """Commit on success, roll back on error; `write=False` promises the block only reads."""
+        ...
 
     def close(self) -> None: ...
 

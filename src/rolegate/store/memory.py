@@ -21,6 +21,7 @@ def _folded_key(record: Record) -> tuple[Any, ...]:
 class MemoryTransaction:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
+        self.written: set[str] = set()
 
     def _table(self, kind: type[Record]) -> dict[tuple[Any, ...], Record]:
         return self.tables.setdefault(kind, {})
@@ -49,16 +50,20 @@ class MemoryTransaction:
         if key in table:
             raise Conflict(f"{type(record).__name__} {key} exists")
         table[key] = record
+        self.written.add(record.TABLE)
 
     def put(self, record: Record) -> None:
         self._table(type(record))[_folded_key(record)] = record
+        self.written.add(record.TABLE)
 
     def delete(self, kind: type[R], *key: str) -> bool:
         folded_key = tuple(folded(kind, n, v) for n, v in zip(kind.KEY, key, strict=True))
+        self.written.add(kind.TABLE)
         return self._table(kind).pop(folded_key, None) is not None
 
     def delete_where(self, kind: type[R], **where: Any) -> int:
         doomed = self.find(kind, **where)
+        self.written.add(kind.TABLE)
         for record in doomed:
             self._table(kind).pop(_folded_key(record), None)
         return len(doomed)
@@ -70,7 +75,7 @@ class MemoryStore:
         self._lock = threading.RLock()
 
     @contextmanager
-    def transaction(self) -> Iterator[MemoryTransaction]:
+    def transaction(self, write: bool = True) -> Iterator[MemoryTransaction]:
         with self._lock:
             working: Tables = {kind: dict(rows) for kind, rows in self._tables.items()}
             yield MemoryTransaction(working)

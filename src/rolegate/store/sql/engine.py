@@ -25,7 +25,7 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
             # IMMEDIATE takes the write lock up front: no lock-upgrade deadlocks between concurrent writers.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("rolegate_write", True) else "BEGIN")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

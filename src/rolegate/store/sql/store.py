@@ -1,4 +1,8 @@
-"""SqlStore: the Store protocol over SQLAlchemy Core; one database transaction per `transaction()` block."""
+"""SqlStore: the Store protocol over SQLAlchemy Core; one database transaction per `transaction()` block.
+
+Statements are built once per (record type, searched fields) with bind parameters, so a request pays only
+for execution. Each transaction records which tables it wrote, so callers can invalidate caches precisely.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, Delete, Select, and_, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from rolegate.store.codec import from_payload, to_payload
@@ -23,62 +27,94 @@ def _row(record: Record) -> dict[str, Any]:
     return values
 
 
+def _condition(kind: type[Record], fields: tuple[str, ...]) -> Any:
+    table = table_for(kind)
+    return and_(*(table.c[n] == bindparam(f"w_{n}") for n in fields)) if fields else None
+
+
+_STATEMENTS: dict[tuple[str, type[Record], tuple[str, ...]], Any] = {}
+
+
+def _memo(name: str, kind: type[Record], fields: tuple[str, ...], build: Any) -> Any:
+    key = (name, kind, fields)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build(kind, fields)
+    return statement
+
+
+def _build_select(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
+    table = table_for(kind)
+    query = select(table.c.payload).order_by(*(table.c[n] for n in kind.KEY))
+    condition = _condition(kind, fields)
+    return query if condition is None else query.where(condition)
+
+
+def _build_count(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
+    query = select(func.count()).select_from(table_for(kind))
+    condition = _condition(kind, fields)
+    return query if condition is None else query.where(condition)
+
+
+def _build_delete(kind: type[Record], fields: tuple[str, ...]) -> Delete:
+    statement = delete(table_for(kind))
+    condition = _condition(kind, fields)
+    return statement if condition is None else statement.where(condition)
+
+
+def _binds(kind: type[Record], where: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, str]]:
+    fields = tuple(sorted(where))
+    return fields, {f"w_{n}": str(folded(kind, n, where[n])) for n in fields}
+
+
 class SqlTransaction:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-
-    def _where(self, kind: type[Record], where: dict[str, Any]) -> Any:
-        table = table_for(kind)
-        clauses = [table.c[n] == str(folded(kind, n, v)) for n, v in where.items()]
-        return and_(*clauses) if clauses else None
+        self.written: set[str] = set()
 
     def get(self, kind: type[R], *key: str) -> R | None:
-        table = table_for(kind)
-        condition = self._where(kind, dict(zip(kind.KEY, key, strict=True)))
-        payload = self.connection.execute(select(table.c.payload).where(condition)).scalar_one_or_none()
+        fields, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
+        payload = self.connection.execute(_memo("select", kind, fields, _build_select), binds).scalar_one_or_none()
         return None if payload is None else from_payload(kind, payload)
 
     def find(self, kind: type[R], **where: Any) -> list[R]:
         check_where(kind, where)
-        table = table_for(kind)
-        query = select(table.c.payload).order_by(*(table.c[n] for n in kind.KEY))
-        condition = self._where(kind, where)
-        if condition is not None:
-            query = query.where(condition)
-        return [from_payload(kind, p) for p in self.connection.execute(query).scalars()]
+        fields, binds = _binds(kind, where)
+        return [
+            from_payload(kind, p)
+            for p in self.connection.execute(_memo("select", kind, fields, _build_select), binds).scalars()
+        ]
 
     def count(self, kind: type[R], **where: Any) -> int:
         check_where(kind, where)
-        table = table_for(kind)
-        query = select(func.count()).select_from(table)
-        condition = self._where(kind, where)
-        if condition is not None:
-            query = query.where(condition)
-        return int(self.connection.execute(query).scalar_one())
+        fields, binds = _binds(kind, where)
+        return int(self.connection.execute(_memo("count", kind, fields, _build_count), binds).scalar_one())
 
     def insert(self, record: Record) -> None:
         try:
             with self.connection.begin_nested():
-                self.connection.execute(insert(table_for(type(record))).values(**_row(record)))
+                self.connection.execute(insert(table_for(type(record))), _row(record))
         except IntegrityError as error:
             raise Conflict(f"{type(record).__name__} exists") from error
+        self.written.add(record.TABLE)
 
     def put(self, record: Record) -> None:
         kind = type(record)
         self.delete(kind, *(str(getattr(record, n)) for n in kind.KEY))
-        self.connection.execute(insert(table_for(kind)).values(**_row(record)))
+        self.connection.execute(insert(table_for(kind)), _row(record))
+        self.written.add(kind.TABLE)
 
     def delete(self, kind: type[R], *key: str) -> bool:
-        condition = self._where(kind, dict(zip(kind.KEY, key, strict=True)))
-        return self.connection.execute(delete(table_for(kind)).where(condition)).rowcount > 0
+        fields, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
+        deleted = self.connection.execute(_memo("delete", kind, fields, _build_delete), binds).rowcount > 0
+        self.written.add(kind.TABLE)
+        return bool(deleted)
 
     def delete_where(self, kind: type[R], **where: Any) -> int:
         check_where(kind, where)
-        statement = delete(table_for(kind))
-        condition = self._where(kind, where)
-        if condition is not None:
-            statement = statement.where(condition)
-        return int(self.connection.execute(statement).rowcount)
+        fields, binds = _binds(kind, where)
+        self.written.add(kind.TABLE)
+        return int(self.connection.execute(_memo("delete", kind, fields, _build_delete), binds).rowcount)
 
 
 class SqlStore:
@@ -87,9 +123,12 @@ class SqlStore:
         metadata.create_all(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlTransaction]:
-        with self.engine.begin() as connection:
-            yield SqlTransaction(connection)
+    def transaction(self, write: bool = True) -> Iterator[SqlTransaction]:
+        """A write transaction takes SQLite's write lock up front; read-only ones run on a snapshot."""
+        with self.engine.connect() as connection:
+            connection.info["rolegate_write"] = write
+            with connection.begin():
+                yield SqlTransaction(connection)
 
     def close(self) -> None:
         self.engine.dispose()
