@@ -258,11 +258,6 @@ def test_render_inverts_parse(kind_and_doc: tuple[PolicyKind, Doc]) -> None:
 _ALLOW_ALL = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse accepts an empty Condition and null Version/Id/Sid/Condition as valid, "
-    "and render_policy then drops them, so render(parse(doc)) != doc",
-)
 @pytest.mark.parametrize(
     "doc",
     [
@@ -823,18 +818,11 @@ def test_parse_and_validate_never_raise_on_bytes(raw: bytes) -> None:
     _never_raises(raw)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: parse_policy raises TypeError for a loaded JSON value that is not an object or text"
-)
 @pytest.mark.parametrize("value", [None, [1], 7])
 def test_parse_never_raises_on_a_loaded_non_object(value: Any) -> None:
     assert not parse_policy(value).ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: validate_policy/load_request raise ValueError on a loaded document holding an int of >4300 digits",
-)
 def test_validate_never_raises_on_a_huge_integer() -> None:
     doc = {
         "Statement": {

@@ -98,11 +98,6 @@ def test_explicit_deny_in_an_identity_policy() -> None:
     assert "Deny  ProtectFinance:NoDeletesAnywhere applies" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UNCLEAR EXPLANATION: the gate that decides an explicit deny is headed '[identity] allows'; "
-    "the snapshot holds a proposed '[identity] denies' (re-record once the wording is settled)",
-)
 def test_explicit_deny_in_an_identity_policy_snapshot() -> None:
     assert_snapshot("identity_explicit_deny", render_text(identity_explicit_deny()))
 
@@ -180,11 +175,6 @@ def test_scp_level_without_an_allow() -> None:
     assert "ComputeOnly:OnlyEc2 does not apply: Action action_mismatch" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WRONG EXPLANATION: the closing line says 'nothing allowed the request in the deciding gate' although "
-    "level 0 of the SCP gate allows it; the snapshot holds a proposed line naming the level (re-record once settled)",
-)
 def test_scp_level_without_an_allow_snapshot() -> None:
     assert_snapshot("scp_implicit_deny", render_text(scp_level_without_an_allow()))
 

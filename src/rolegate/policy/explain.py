@@ -108,7 +108,8 @@ def render_text(decision: Decision) -> str:
     if ctx.cross_account:
         lines.append(f"  cross-account: caller in {ctx.principal.account}, resource in {ctx.resource_account}")
     for gate in decision.analysis:
-        state = "allows" if gate.allows else "no allow"
+        denies = any(m.applies and m.effect == "Deny" for p in gate.policies for m in p.statements)
+        state = "denies" if denies else "allows" if gate.allows else "no allow"
         if not gate.in_force:
             state = "not in force"
         lines.append(f"  [{gate.gate.value}] {state}")
@@ -121,6 +122,15 @@ def render_text(decision: Decision) -> str:
             lines.extend(_statement_line(m) for m in policy.statements)
     if decision.errors:
         lines.append("  evaluation errors: " + "; ".join(decision.errors))
-    if decision.result is not Result.ALLOWED and not decision.statements:
-        lines.append("  (an implicit deny: nothing allowed the request in the deciding gate)")
+    if decision.result is Result.IMPLICIT_DENY:
+        lines.append(_implicit_deny_line(decision))
     return "\n".join(lines)
+
+
+def _implicit_deny_line(decision: Decision) -> str:
+    deciding = next((g for g in decision.analysis if g.gate is decision.gate), None)
+    missing = [str(n) for n, ok in enumerate(deciding.level_allows) if not ok] if deciding else []
+    if missing:
+        levels = ", ".join(missing)
+        return f"  (an implicit deny: no policy at level {levels} of the deciding gate allows the request)"
+    return "  (an implicit deny: nothing allowed the request in the deciding gate)"

@@ -120,6 +120,8 @@ def parse_policy(source: str | bytes | Mapping[str, Any]) -> ParseResult:
     """Parse a policy from JSON text, UTF-8 bytes or an already-loaded JSON object."""
     if isinstance(source, Mapping):
         data: Any = source
+    elif not isinstance(source, str | bytes | bytearray):
+        return ParseResult(None, (PolicyError("", SYNTAX + " (a policy document must be a JSON object)"),))
     else:
         data, error = load_json(source)
         if error is not None:
@@ -137,11 +139,11 @@ def _parse_document(data: Any, errors: list[PolicyError]) -> Policy | None:
         if name not in TOP_LEVEL_FIELDS:
             errors.append(PolicyError(name, f"{SYNTAX} (unknown field {name})"))
     version = data.get("Version")
-    if version is not None and version not in (VERSION_2012, VERSION_2008):
+    if "Version" in data and version not in (VERSION_2012, VERSION_2008):
         errors.append(PolicyError("Version", "The policy failed legacy parsing"))
         version = None
     policy_id = data.get("Id")
-    if policy_id is not None and not isinstance(policy_id, str):
+    if "Id" in data and not isinstance(policy_id, str):
         errors.append(PolicyError("Id", f"{SYNTAX} (Id must be a string)"))
         policy_id = None
     if "Statement" not in data:
@@ -167,7 +169,7 @@ def _parse_statement(data: Any, index: int, path: str, errors: list[PolicyError]
         if name not in STATEMENT_FIELDS:
             errors.append(PolicyError(f"{path}.{name}", f"{SYNTAX} (unknown field {name})"))
     sid = data.get("Sid")
-    if sid is not None and not isinstance(sid, str):
+    if "Sid" in data and not isinstance(sid, str):
         errors.append(PolicyError(f"{path}.Sid", f"{SYNTAX} (Sid must be a string)"))
         sid = None
     effect = _parse_effect(data, path, errors)
@@ -177,6 +179,8 @@ def _parse_statement(data: Any, index: int, path: str, errors: list[PolicyError]
             errors.append(PolicyError(f"{path}.{negative}", f"Statement has both {positive} and {negative}."))
     if "Action" not in data and "NotAction" not in data:
         errors.append(PolicyError(path, "Policy statement must contain actions."))
+    if "Condition" in data and data["Condition"] in (None, {}):
+        errors.append(PolicyError(f"{path}.Condition", f"{SYNTAX} (Condition must be a non-empty object)"))
     conditions, operators = _parse_conditions(data.get("Condition"), f"{path}.Condition", errors)
     return Statement(
         index=index,
@@ -265,8 +269,20 @@ def _parse_conditions(
     return tuple(clauses), tuple(raw)
 
 
+MAX_NUMBER_DIGITS = 64
+
+
+def _readable_number(value: Any) -> bool:
+    """Integers beyond any sane size are refused before anything tries to print them."""
+    return not isinstance(value, int) or isinstance(value, bool) or value.bit_length() <= MAX_NUMBER_DIGITS * 4
+
+
 def _clause(operator: str, key: str, values: Any, path: str, errors: list[PolicyError]) -> ConditionClause | None:
     scalar = (str, bool, int, float)
+    items = values if isinstance(values, list) else [values]
+    if not all(_readable_number(v) for v in items):
+        errors.append(PolicyError(path, f"{SYNTAX} (number too large)"))
+        return None
     if isinstance(values, scalar):
         return ConditionClause(operator, key, (values,), single=True)
     if isinstance(values, list) and all(isinstance(v, scalar) for v in values):
