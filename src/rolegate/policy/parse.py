@@ -279,8 +279,8 @@ def _readable_number(value: Any) -> bool:
 
 def _clause(operator: str, key: str, values: Any, path: str, errors: list[PolicyError]) -> ConditionClause | None:
     scalar = (str, bool, int, float)
-    items = values if isinstance(values, list) else [values]
-    if not all(_readable_number(v) for v in items):
+    candidates = values if isinstance(values, list) else [values]
+    if not all(_readable_number(v) for v in candidates):
         errors.append(PolicyError(path, f"{SYNTAX} (number too large)"))
         return None
     if isinstance(values, scalar):
