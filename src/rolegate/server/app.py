@@ -7,6 +7,8 @@ Service calls are synchronous (SQLAlchemy); they run in the threadpool so the ev
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -43,7 +45,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sealer = load_or_create_key_file(settings.data_dir / "rolegate.key")
     store = SqlStore(settings.url)
-    services = Services(store, sealer, clock or SystemClock(), ids or Ids())
+    services = Services(store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True)
     root = bootstrap(
         store, sealer, services.ids, services.clock, settings.root_access_key_id, settings.root_secret_access_key
     )
@@ -73,7 +75,8 @@ def create_app(runtime: Runtime) -> Starlette:
         event_id = request.path_params["event_id"]
 
         def load() -> AuditEvent | None:
-            with runtime.services.store.transaction() as tx:
+            runtime.services.audit.flush()
+            with runtime.services.store.transaction(write=False) as tx:
                 return tx.get(AuditEvent, event_id)
 
         event = await run_in_threadpool(load)
@@ -86,4 +89,10 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/_rolegate/decisions/{event_id}", decision, methods=["GET"]),
         Route("/{path:path}", aws, methods=AWS_METHODS),
     ]
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(runtime.services.audit.flush)
+
+    return Starlette(routes=routes, lifespan=lifespan)

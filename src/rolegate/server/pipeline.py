@@ -13,8 +13,10 @@ from rolegate.protocol import (
     check_json_input,
     check_query_input,
     decode_form,
+    error_class,
     json_error_response,
     json_response,
+    model_error,
     parse_json_request,
     parse_query,
     query_error_response,
@@ -113,9 +115,16 @@ class Pipeline:
     @staticmethod
     def _error(error: BaseException, current: Route, request_id: str) -> Response:
         if current.protocol == "json":
-            return json_error_response(error, request_id)
+            return json_error_response(_modeled(error, current.service), request_id)
         namespace = _namespace(current.service)
         return query_error_response(error, request_id, namespace)
+
+
+def _modeled(error: BaseException, service: str) -> BaseException:
+    """JSON services name AccessDenied after their model (Organizations: AccessDeniedException)."""
+    if isinstance(error, AwsError) and error.code == "AccessDenied" and model_error(service, "AccessDeniedException"):
+        return error_class(service, "AccessDeniedException")(error.message)
+    return error
 
 
 def _namespace(service: str) -> str | None:

@@ -8,6 +8,7 @@ turned into the engine's full explanation later (`rolegate explain ID`).
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from rolegate.errors import AccessDenied
@@ -15,7 +16,6 @@ from rolegate.policy import (
     CompiledPolicy,
     Decision,
     Gate,
-    PolicyKind,
     PolicySet,
     Principal,
     Result,
@@ -29,9 +29,42 @@ from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import role_arn
 from rolegate.services.organization import RCP, SCP, org_paths, policy_levels
 from rolegate.services.policies import managed_document, owner_documents, user_documents
-from rolegate.store.records import Role, User
+from rolegate.store.records import (
+    Account,
+    Attachment,
+    GroupMember,
+    InlinePolicy,
+    ManagedPolicy,
+    Organization,
+    OrganizationalUnit,
+    OrgPolicy,
+    OrgPolicyAttachment,
+    PolicyVersion,
+    Role,
+    Setting,
+    User,
+)
+from rolegate.store.tracking import TrackingStore
 
 CACHE_SIZE = 4096
+POLICY_TABLES = tuple(
+    kind.TABLE
+    for kind in (
+        InlinePolicy,
+        Attachment,
+        ManagedPolicy,
+        PolicyVersion,
+        GroupMember,
+        User,
+        Role,
+        Account,
+        Organization,
+        OrganizationalUnit,
+        OrgPolicy,
+        OrgPolicyAttachment,
+        Setting,
+    )
+)
 DENY_SUFFIX = {
     Gate.SCP: "service control policy",
     Gate.RCP: "resource control policy",
@@ -77,9 +110,23 @@ def engine_principal(caller: Caller) -> Principal:
     return principal_from_arn(caller.arn, unique_id=caller.user_id if caller.kind != "root" else "")
 
 
+@dataclass(frozen=True, slots=True)
+class CallerSlice:
+    identity: tuple[CompiledPolicy, ...]
+    boundary: CompiledPolicy | None
+    session: tuple[CompiledPolicy, ...]
+    scps: tuple[tuple[CompiledPolicy, ...], ...]
+    management: str
+    tags: dict[str, str]
+    org_paths: tuple[str, str] | None
+
+
 class Authorizer:
     def __init__(self) -> None:
         self.cache = PolicyCache()
+        self.tracking: TrackingStore | None = None
+        self._slices: dict[tuple[str, ...], tuple[tuple[int, ...], CallerSlice]] = {}
+        self._levels: dict[tuple[str, str], tuple[tuple[int, ...], tuple[Any, str]]] = {}
 
     def identity_slice(self, call: CallContext) -> tuple[tuple[CompiledPolicy, ...], CompiledPolicy | None]:
         """The caller's identity policies and permissions boundary, as they are now (live edits apply)."""
@@ -152,32 +199,75 @@ class Authorizer:
         keys: dict[str, Any] | None = None,
     ) -> Decision:
         caller = call.caller
-        identity, boundary = self.identity_slice(call)
-        scps, scp_management = self.org_levels(call, caller.account_id, SCP)
+        caller_slice = self.caller_slice(call)
         target_account = resource_account or caller.account_id
-        rcps, rcp_management = self.org_levels(call, target_account, RCP)
+        rcps, rcp_management = self.cached_org_levels(call, target_account, RCP)
         compiled_resource = None
         if resource_policy is not None:
             compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
         policies = PolicySet(
-            identity=identity,
+            identity=caller_slice.identity,
             resource=compiled_resource,
             resource_gate=Gate.TRUST if trust else Gate.RESOURCE,
-            boundary=boundary,
-            session=self.session_slice(call),
-            scps=scps,
+            boundary=caller_slice.boundary,
+            session=caller_slice.session,
+            scps=caller_slice.scps,
             rcps=rcps,
-            management_account=scp_management or rcp_management,
+            management_account=caller_slice.management or rcp_management,
         )
         context = build_context(
             engine_principal(caller),
             action,
             resource,
             resource_account=target_account,
-            keys={**request_keys(call), **(keys or {})},
-            tags=principal_tags(call),
+            keys={**request_keys(call, caller_slice.org_paths), **(keys or {})},
+            tags=caller_slice.tags,
         )
         return authorize(context, policies)
+
+    def caller_slice(self, call: CallContext) -> CallerSlice:
+        """Everything about the caller the engine needs, cached while the policy tables are unchanged."""
+        caller = call.caller
+        key = (
+            caller.kind,
+            caller.account_id,
+            caller.user_name,
+            caller.role.name if caller.role else "",
+            caller.access_key_id if caller.session else "",
+        )
+        stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
+        cached = self._slices.get(key)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        identity, boundary = self.identity_slice(call)
+        scps, management = self.org_levels(call, caller.account_id, SCP)
+        made = CallerSlice(
+            identity,
+            boundary,
+            self.session_slice(call),
+            scps,
+            management,
+            principal_tags(call),
+            org_paths(call.tx, caller.account_id),
+        )
+        if stamp is not None:
+            if len(self._slices) >= CACHE_SIZE:
+                self._slices.clear()
+            self._slices[key] = (stamp, made)
+        return made
+
+    def cached_org_levels(self, call: CallContext, account_id: str, policy_type: str) -> tuple[Any, str]:
+        stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
+        key = (account_id, policy_type)
+        cached = self._levels.get(key)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        made = self.org_levels(call, account_id, policy_type)
+        if stamp is not None:
+            if len(self._levels) >= CACHE_SIZE:
+                self._levels.clear()
+            self._levels[key] = (stamp, made)
+        return made
 
 
 def principal_tags(call: CallContext) -> dict[str, str]:
@@ -195,7 +285,7 @@ def principal_tags(call: CallContext) -> dict[str, str]:
     return tags
 
 
-def request_keys(call: CallContext) -> dict[str, Any]:
+def request_keys(call: CallContext, paths: tuple[str, str] | None) -> dict[str, Any]:
     """The global condition keys of conditions.md §3 that this request carries."""
     now = call.now
     keys: dict[str, Any] = {
@@ -207,7 +297,6 @@ def request_keys(call: CallContext) -> dict[str, Any]:
         "aws:RequestedRegion": call.region,
         "aws:ViaAWSService": False,
     }
-    paths = org_paths(call.tx, call.caller.account_id)
     if paths is not None:
         keys["aws:PrincipalOrgID"], keys["aws:PrincipalOrgPaths"] = paths[0], [paths[1]]
     session = call.caller.session
@@ -233,10 +322,3 @@ def denial_message(caller: Caller, action: str, resource: str, decision: Decisio
         article = "an" if kind[0] in "aeiou" else "a"
         return f"{base} with an explicit deny in {article} {kind}"
     return f"{base} because no {kind} allows the {action} action"
-
-
-def role_resource(role: Role) -> str:
-    return role_arn(role)
-
-
-__all__ = ["Authorizer", "PolicyKind", "denial_message", "engine_principal", "request_keys", "role_resource"]

@@ -1,5 +1,10 @@
 """The one service-level path every call takes: look up the operation, open a transaction, authorize,
-run the handler, commit (or roll back on any error), and record the call in the audit trail."""
+run the handler, commit (or roll back on any error), and record the call in the audit trail.
+
+Authentication results are cached per (key, token) and stay valid while the tables they were read from
+are unchanged (see store/tracking.py), so a deactivated key or a deleted user is refused on the next
+request; session expiry is re-checked on every request.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rolegate.clock import Clock
-from rolegate.errors import AwsError, InternalFailure, InvalidAction
+from rolegate.errors import AwsError, ExpiredToken, InternalFailure, InvalidAction
 from rolegate.ids import Ids
 from rolegate.services.audit import record_call
+from rolegate.services.audit_writer import AuditWriter
 from rolegate.services.authorization import Authorizer
 from rolegate.services.context import CallContext, Caller
-from rolegate.services.identity import resolve_caller
+from rolegate.services.identity import EXPIRED_TOKEN, resolve_caller
 from rolegate.services.registry import Operation, load_all, lookup
 from rolegate.store.interface import Store
+from rolegate.store.records import AccessKey, Role, Session, User
 from rolegate.store.secrets import Sealer
+from rolegate.store.tracking import TrackingStore
+
+AUTH_TABLES = (AccessKey.TABLE, User.TABLE, Session.TABLE, Role.TABLE)
+AUTH_CACHE_SIZE = 4096
+READ_PREFIXES = ("Get", "List", "Describe", "Simulate")
+WRITING_READS = frozenset({"GetSessionToken", "GetFederationToken"})
 
 
 @dataclass
@@ -27,6 +40,10 @@ class RequestFacts:
     secure_transport: bool = False
 
 
+def is_read_only(name: str) -> bool:
+    return name.startswith(READ_PREFIXES) and name not in WRITING_READS
+
+
 @dataclass
 class Services:
     """The composition of store, sealer, clock, ids and authorizer that every call runs against."""
@@ -36,14 +53,32 @@ class Services:
     clock: Clock
     ids: Ids
     authorizer: Authorizer = field(default_factory=Authorizer)
+    background_audit: bool = False
 
     def __post_init__(self) -> None:
         load_all()
+        self.tracking = self.store if isinstance(self.store, TrackingStore) else TrackingStore(self.store)
+        self.store = self.tracking
+        self.authorizer.tracking = self.tracking
+        self.audit = AuditWriter(self.tracking, self.background_audit)
+        self._auth_cache: dict[tuple[str, str | None], tuple[tuple[int, ...], Caller, str]] = {}
 
     def authenticate(self, access_key_id: str, session_token: str | None) -> tuple[Caller, str]:
         """(Caller, signing secret) for a key; raises InvalidClientTokenId / ExpiredToken."""
-        with self.store.transaction() as tx:
-            return resolve_caller(tx, self.sealer, access_key_id, session_token, self.clock.now())
+        now = self.clock.now()
+        stamp = self.tracking.stamp(AUTH_TABLES)
+        cached = self._auth_cache.get((access_key_id, session_token))
+        if cached is not None and cached[0] == stamp:
+            _, caller, secret = cached
+            if caller.session is not None and now >= caller.session.expires:
+                raise ExpiredToken(EXPIRED_TOKEN)
+            return caller, secret
+        with self.store.transaction(write=False) as tx:
+            caller, secret = resolve_caller(tx, self.sealer, access_key_id, session_token, now)
+        if len(self._auth_cache) >= AUTH_CACHE_SIZE:
+            self._auth_cache.clear()
+        self._auth_cache[(access_key_id, session_token)] = (stamp, caller, secret)
+        return caller, secret
 
     def invoke(
         self, caller: Caller, service: str, name: str, params: dict[str, Any], facts: RequestFacts
@@ -55,7 +90,7 @@ class Services:
         error: Exception | None = None
         call: CallContext | None = None
         try:
-            with self.store.transaction() as tx:
+            with self.store.transaction(write=not is_read_only(name)) as tx:
                 call = CallContext(
                     tx,
                     caller,
@@ -81,14 +116,9 @@ class Services:
             raise InternalFailure("An internal error occurred.") from failure
         finally:
             if call is not None:
-                self._audit(call, params, error)
+                self.audit.record(record_call(call, params, error))
 
     def _run(self, operation: Operation, call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         if operation.auth == "resource" and operation.resource is not None:
             self.authorizer.check(call, operation.iam_action, operation.resource(call, params))
         return operation.handler(call, params)
-
-    def _audit(self, call: CallContext, params: dict[str, Any], error: Exception | None) -> None:
-        event = record_call(call, params, error)
-        with self.store.transaction() as tx:
-            tx.put(event)

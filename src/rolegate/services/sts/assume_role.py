@@ -14,6 +14,9 @@ from rolegate.services.sts.sessions import checked_session_policy, issue, packed
 from rolegate.store.records import Role
 
 CHAIN_LIMIT = 3600
+# IAM reports RoleLastUsed with hours of delay; recording it at most hourly keeps AssumeRole from rewriting
+# the role (and invalidating every cached policy slice) on each call.
+LAST_USED_GRANULARITY = 3600
 MFA_FAILED = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 
 
@@ -113,7 +116,8 @@ def assume_role(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         mfa_time=call.now if mfa else (parent.mfa_time if parent else None),
         chained=call.caller.kind == "role",
     )
-    call.tx.put(replace(role, last_used=call.now, last_used_region=call.region))
+    if role.last_used is None or (call.now - role.last_used).total_seconds() >= LAST_USED_GRANULARITY:
+        call.tx.put(replace(role, last_used=call.now, last_used_region=call.region))
     result: dict[str, Any] = {
         "Credentials": credentials,
         "AssumedRoleUser": {
