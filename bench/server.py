@@ -1,0 +1,205 @@
+"""Server benchmark: GetCallerIdentity and AssumeRole throughput with SigV4 and enforcement on.
+
+Starts `rolegate serve` (and, when `moto_server` is on PATH or given with --moto, moto's server) on
+127.0.0.1, signs one request per operation with botocore and replays the same bytes over keep-alive
+connections from several threads, so the client is not the bottleneck. Prints req/s, p50 and p99, the ratio
+to moto, and the server's resident memory after start-up with the demo world.
+Usage: python bench/server.py [--seconds-per-run N] [--clients N] [--moto PATH_TO_moto_server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ROOT = ("AKIAROLEGATEBENCHKEY", "rolegate/bench/root/secret/0123456789abc")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit(f"server exited early ({url})")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError as error:
+            if getattr(error, "code", None):  # an HTTP error status means the server answers
+                return
+            time.sleep(0.1)
+    raise SystemExit(f"server did not start ({url})")
+
+
+def signed_bytes(port: int, body: str, key: tuple[str, str], token: str | None = None) -> bytes:
+    request = AWSRequest(
+        method="POST",
+        url=f"http://127.0.0.1:{port}/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials(key[0], key[1], token), "sts", "us-east-1").add_auth(request)
+    lines = [
+        "POST / HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        *(f"{k}: {v}" for k, v in request.headers.items()),
+        f"Content-Length: {len(body)}",
+        "",
+        body,
+    ]
+    return "\r\n".join(lines).encode()
+
+
+def replay(port: int, payload: bytes, until: float, latencies: list[float], statuses: list[bytes]) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as connection, connection.makefile("rb") as reader:
+        while time.perf_counter() < until:
+            start = time.perf_counter()
+            connection.sendall(payload)
+            status = reader.readline()
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            reader.read(length)
+            latencies.append(time.perf_counter() - start)
+            statuses.append(status.split(b" ")[1] if b" " in status else b"?")
+
+
+def measure(port: int, payload: bytes, clients: int, seconds: float) -> tuple[float, float, float, set[bytes]]:
+    replay(port, payload, time.perf_counter() + 0.5, [], [])  # warm-up
+    latencies: list[float] = []
+    statuses: list[bytes] = []
+    until = time.perf_counter() + seconds
+    threads = [
+        threading.Thread(target=replay, args=(port, payload, until, latencies, statuses)) for _ in range(clients)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return (
+        len(latencies) / elapsed,
+        latencies[len(latencies) // 2],
+        latencies[int(len(latencies) * 0.99)],
+        set(statuses),
+    )
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def assume_role_payload(port: int) -> bytes:
+    """A user allowed to assume a role that trusts the account, created through the API as root."""
+    import boto3  # noqa: PLC0415 - only this setup step needs the full client
+
+    session = boto3.Session(aws_access_key_id=ROOT[0], aws_secret_access_key=ROOT[1], region_name="us-east-1")
+    iam = session.client("iam", endpoint_url=f"http://127.0.0.1:{port}")
+    account = session.client("sts", endpoint_url=f"http://127.0.0.1:{port}").get_caller_identity()["Account"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.create_user(UserName="bench-user")
+    iam.put_user_policy(
+        UserName="bench-user",
+        PolicyName="assume",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role}]}
+        ),
+    )
+    key = iam.create_access_key(UserName="bench-user")["AccessKey"]
+    body = f"Action=AssumeRole&Version=2011-06-15&RoleArn={role}&RoleSessionName=bench"
+    return signed_bytes(port, body, (key["AccessKeyId"], key["SecretAccessKey"]))
+
+
+def run_rolegate(clients: int, seconds: float) -> dict[str, tuple[float, float, float, set[bytes]]]:
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="rolegate-bench-"))
+    env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rolegate", "serve", "--demo", "--port", str(port), "--data-dir", str(data)],
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
+        time.sleep(1)
+        print(f"rolegate idle RSS with the demo world: {rss_mib(process.pid):.1f} MiB")
+        identity = signed_bytes(port, "Action=GetCallerIdentity&Version=2011-06-15", ROOT)
+        results = {"GetCallerIdentity": measure(port, identity, clients, seconds)}
+        results["AssumeRole"] = measure(port, assume_role_payload(port), clients, seconds)
+        return results
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def run_moto(path: str, clients: int, seconds: float) -> tuple[float, float, float, set[bytes]]:
+    port = free_port()
+    process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
+        payload = signed_bytes(port, "Action=GetCallerIdentity&Version=2011-06-15", ROOT)
+        return measure(port, payload, clients, seconds)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def report(name: str, figures: tuple[float, float, float, set[bytes]]) -> None:
+    rate, p50, p99, statuses = figures
+    print(
+        f"{name:>28}: {rate:8.0f} req/s  p50 {p50 * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms  "
+        f"statuses {sorted(statuses)}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds-per-run", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--moto", default=shutil.which("moto_server") or "")
+    args = parser.parse_args()
+    results = run_rolegate(args.clients, args.seconds_per_run)
+    for name, figures in results.items():
+        report(f"rolegate {name}", figures)
+    if not args.moto:
+        print("moto_server not found: pip install 'moto[server]' (in another venv) and pass --moto PATH")
+        return 0
+    moto = run_moto(args.moto, args.clients, args.seconds_per_run)
+    report("moto GetCallerIdentity", moto)
+    print(f"ratio rolegate/moto (GetCallerIdentity): {results['GetCallerIdentity'][0] / moto[0]:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
