@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -68,19 +69,31 @@ def signed_bytes(port: int, body: str, key: tuple[str, str], token: str | None =
     return "\r\n".join(lines).encode()
 
 
+def _exchange(reader: BinaryIO, connection: socket.socket, payload: bytes) -> tuple[bytes, bool]:
+    """One request/response; (status code, whether the server keeps the connection open)."""
+    connection.sendall(payload)
+    status = reader.readline()
+    length, keep = -1, not status.startswith(b"HTTP/1.0")
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+        elif name.lower() == b"connection":
+            keep = value.strip().lower() == b"keep-alive"
+    body = reader.read(length) if length >= 0 else reader.read()
+    return (status.split(b" ")[1] if status.count(b" ") else b"closed"), keep and length >= 0 and body is not None
+
+
 def replay(port: int, payload: bytes, until: float, latencies: list[float], statuses: list[bytes]) -> None:
-    with socket.create_connection(("127.0.0.1", port)) as connection, connection.makefile("rb") as reader:
-        while time.perf_counter() < until:
-            start = time.perf_counter()
-            connection.sendall(payload)
-            status = reader.readline()
-            length = 0
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            reader.read(length)
-            latencies.append(time.perf_counter() - start)
-            statuses.append(status.split(b" ")[1] if b" " in status else b"?")
+    """Keep-alive replay; servers that close after each response (moto's) get a fresh connection."""
+    while time.perf_counter() < until:
+        with socket.create_connection(("127.0.0.1", port)) as connection, connection.makefile("rb") as reader:
+            keep = True
+            while keep and time.perf_counter() < until:
+                start = time.perf_counter()
+                status, keep = _exchange(reader, connection, payload)
+                latencies.append(time.perf_counter() - start)
+                statuses.append(status)
 
 
 def measure(port: int, payload: bytes, clients: int, seconds: float) -> tuple[float, float, float, set[bytes]]:
