@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from rolegate import __version__
 from rolegate.clock import Clock, SystemClock
+from rolegate.errors import AwsError
 from rolegate.ids import Ids
 from rolegate.server.pipeline import Pipeline, RawRequest
 from rolegate.server.settings import Settings
@@ -52,18 +53,21 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
     return Runtime(settings, services, Pipeline(services, settings.max_body_bytes), root)
 
 
+async def _raw(request: Request) -> RawRequest:
+    return RawRequest(
+        method=request.method,
+        raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
+        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+        body=await request.body(),
+        client_ip=request.client.host if request.client else "127.0.0.1",
+        secure=request.url.scheme == "https",
+    )
+
+
 def create_app(runtime: Runtime) -> Starlette:
     async def aws(request: Request) -> Response:
-        body = await request.body()
-        raw = RawRequest(
-            method=request.method,
-            raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
-            raw_query=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-            body=body,
-            client_ip=request.client.host if request.client else "127.0.0.1",
-            secure=request.url.scheme == "https",
-        )
+        raw = await _raw(request)
         status, headers, payload = await run_in_threadpool(runtime.pipeline.handle, raw)
         return Response(payload, status_code=status, headers=dict(headers))
 
@@ -71,18 +75,25 @@ def create_app(runtime: Runtime) -> Starlette:
         return JSONResponse({"status": "ok", "version": __version__, "managementAccount": runtime.root.account_id})
 
     async def decision(request: Request) -> Response:
-        """A recorded denial's explanation; the id is the request id AWS clients show with AccessDenied."""
-        event_id = request.path_params["event_id"]
+        """A recorded denial's explanation, for a SigV4-signed caller (scope service `rolegate`) of the
+        denied request's account; the id is the request id AWS clients report with an AccessDenied."""
+        raw = await _raw(request)
 
-        def load() -> AuditEvent | None:
+        def load() -> tuple[int, dict[str, object]]:
+            try:
+                caller = runtime.pipeline.authenticate(raw, "rolegate")
+            except AwsError as error:
+                return error.http_status, {"error": error.code, "message": error.message}
             runtime.services.audit.flush()
             with runtime.services.store.transaction(write=False) as tx:
-                return tx.get(AuditEvent, event_id)
+                event = tx.get(AuditEvent, request.path_params["event_id"])
+            if event is None or not event.explanation or event.account_id != caller.account_id:
+                return 404, {"error": "NotFound", "message": "no recorded denial with this id in your account"}
+            explained: dict[str, object] = json.loads(event.explanation)
+            return 200, explained
 
-        event = await run_in_threadpool(load)
-        if event is None or not event.explanation:
-            return JSONResponse({"error": "no recorded denial with this id"}, status_code=404)
-        return JSONResponse(json.loads(event.explanation))
+        status, payload = await run_in_threadpool(load)
+        return JSONResponse(payload, status_code=status)
 
     routes = [
         Route("/_rolegate/health", health, methods=["GET"]),

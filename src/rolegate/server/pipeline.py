@@ -55,7 +55,7 @@ class Pipeline:
                 raise RequestEntityTooLarge(f"Request body must be no larger than {self.max_body_bytes} bytes")
             params = self._form(request, headers)
             current = route(headers, request.raw_query, params.get("Action") if params is not None else None)
-            caller = self._authenticate(request, current.service)
+            caller = self.authenticate(request, current.service)
             facts = RequestFacts(
                 request_id, self._region(headers), request.client_ip, headers.get("user-agent", ""), request.secure
             )
@@ -74,7 +74,8 @@ class Pipeline:
             return decode_form(request.body, max_bytes=self.max_body_bytes)
         return decode_form(request.raw_query.encode("utf-8"), max_bytes=self.max_body_bytes)
 
-    def _authenticate(self, request: RawRequest, service: str) -> Caller:
+    def authenticate(self, request: RawRequest, service: str) -> Caller:
+        """The verified caller of a signed request (also used by the /_rolegate/ endpoints)."""
         view = HttpRequestView(
             request.method,
             request.raw_path,
