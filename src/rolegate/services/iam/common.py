@@ -123,6 +123,17 @@ def tags_out(tags: Tags) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags]
 
 
+def without_tags(tags: Tags, keys: Sequence[str]) -> Tags:
+    """Tags minus the given keys (IAM tag keys compare case-insensitively)."""
+    doomed = {k.lower() for k in keys}
+    return tuple((k, v) for k, v in tags if k.lower() not in doomed)
+
+
+def tags_page(tags: Tags, params: dict[str, Any]) -> dict[str, Any]:
+    """A List*Tags result: the entity's tags, paginated with Marker/MaxItems."""
+    return paginate(list(tags), params, "Tags", lambda kv: {"Key": kv[0], "Value": kv[1]})
+
+
 def paginate(items: Sequence[T], params: dict[str, Any], key: str, render: Callable[[T], Any]) -> dict[str, Any]:
     """Marker/MaxItems pagination; the marker is an opaque offset."""
     max_items = int(params.get("MaxItems") or DEFAULT_MAX_ITEMS)

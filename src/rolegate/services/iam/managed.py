@@ -27,8 +27,10 @@ from rolegate.services.iam.common import (
     paginate,
     policy_size,
     tags_out,
+    tags_page,
     validate_tags,
     with_path_prefix,
+    without_tags,
 )
 from rolegate.services.iam.errors import (
     DeleteConflict,
@@ -380,12 +382,11 @@ def tag_policy(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 @policy_operation("UntagPolicy")
 def untag_policy(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     policy = customer_policy(call, params["PolicyArn"])
-    doomed = {k.lower() for k in params["TagKeys"]}
-    call.tx.put(replace(policy, tags=tuple((k, v) for k, v in policy.tags if k.lower() not in doomed)))
+    call.tx.put(replace(policy, tags=without_tags(policy.tags, params["TagKeys"])))
     return {}
 
 
 @policy_operation("ListPolicyTags")
 def list_policy_tags(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     view = found_policy(call, params["PolicyArn"])
-    return paginate(list(view.tags), params, "Tags", lambda kv: {"Key": kv[0], "Value": kv[1]})
+    return tags_page(view.tags, params)

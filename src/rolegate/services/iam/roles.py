@@ -13,9 +13,10 @@ from rolegate.services.iam.common import (
     paginate,
     role_out,
     role_resource,
-    tags_out,
+    tags_page,
     validate_tags,
     with_path_prefix,
+    without_tags,
 )
 from rolegate.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from rolegate.services.iam.managed import existing_policy_arn
@@ -88,13 +89,13 @@ def update_role(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         changes["description"] = params["Description"]
     if "MaxSessionDuration" in params:
         changes["max_session_duration"] = int(params["MaxSessionDuration"])
-    call.tx.put(_replace(role, **changes))
+    call.tx.put(replace(role, **changes))
     return {}
 
 
 @operation("iam", "UpdateRoleDescription", resource=role_resource)
 def update_role_description(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = _replace(get_role(call, params["RoleName"]), description=params["Description"])
+    role = replace(get_role(call, params["RoleName"]), description=params["Description"])
     call.tx.put(role)
     return {"Role": role_out(role)}
 
@@ -102,46 +103,40 @@ def update_role_description(call: CallContext, params: dict[str, Any]) -> dict[s
 @operation("iam", "UpdateAssumeRolePolicy", resource=role_resource)
 def update_assume_role_policy(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     role = get_role(call, params["RoleName"])
-    call.tx.put(_replace(role, trust_policy=checked_trust_policy(call, params["PolicyDocument"])))
+    call.tx.put(replace(role, trust_policy=checked_trust_policy(call, params["PolicyDocument"])))
     return {}
 
 
 @operation("iam", "TagRole", resource=role_resource)
 def tag_role(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     role = get_role(call, params["RoleName"])
-    call.tx.put(_replace(role, tags=validate_tags(params["Tags"], role.tags)))
+    call.tx.put(replace(role, tags=validate_tags(params["Tags"], role.tags)))
     return {}
 
 
 @operation("iam", "UntagRole", resource=role_resource)
 def untag_role(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     role = get_role(call, params["RoleName"])
-    doomed = {k.lower() for k in params["TagKeys"]}
-    call.tx.put(_replace(role, tags=tuple((k, v) for k, v in role.tags if k.lower() not in doomed)))
+    call.tx.put(replace(role, tags=without_tags(role.tags, params["TagKeys"])))
     return {}
 
 
 @operation("iam", "ListRoleTags", resource=role_resource)
 def list_role_tags(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     role = get_role(call, params["RoleName"])
-    page = paginate(list(role.tags), params, "Tags", lambda kv: {"Key": kv[0], "Value": kv[1]})
-    return page if page["Tags"] else {**page, "Tags": tags_out(())}
+    return tags_page(role.tags, params)
 
 
 @operation("iam", "PutRolePermissionsBoundary", resource=role_resource)
 def put_role_permissions_boundary(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     role = get_role(call, params["RoleName"])
     existing_policy_arn(call, params["PermissionsBoundary"])
-    call.tx.put(_replace(role, permissions_boundary=params["PermissionsBoundary"]))
+    call.tx.put(replace(role, permissions_boundary=params["PermissionsBoundary"]))
     return {}
 
 
 @operation("iam", "DeleteRolePermissionsBoundary", resource=role_resource)
 def delete_role_permissions_boundary(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     role = get_role(call, params["RoleName"])
-    call.tx.put(_replace(role, permissions_boundary=""))
+    call.tx.put(replace(role, permissions_boundary=""))
     return {}
-
-
-def _replace(role: Role, **changes: Any) -> Role:
-    return replace(role, **changes)

@@ -19,11 +19,12 @@ from rolegate.services.iam.common import (
     account_resource,
     get_user,
     paginate,
-    tags_out,
+    tags_page,
     user_out,
     user_resource,
     validate_tags,
     with_path_prefix,
+    without_tags,
 )
 from rolegate.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from rolegate.services.iam.managed import existing_policy_arn
@@ -191,15 +192,14 @@ def tag_user(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 @operation("iam", "UntagUser", resource=user_resource)
 def untag_user(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     user = get_user(call, params["UserName"])
-    doomed = {k.lower() for k in params["TagKeys"]}
-    call.tx.put(replace(user, tags=tuple((k, v) for k, v in user.tags if k.lower() not in doomed)))
+    call.tx.put(replace(user, tags=without_tags(user.tags, params["TagKeys"])))
     return {}
 
 
 @operation("iam", "ListUserTags", resource=user_resource)
 def list_user_tags(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     user = get_user(call, params["UserName"])
-    return paginate(list(user.tags), params, "Tags", lambda kv: tags_out((kv,))[0])
+    return tags_page(user.tags, params)
 
 
 @operation("iam", "PutUserPermissionsBoundary", resource=user_resource)
