@@ -59,3 +59,4 @@ class CallContext:
     secure_transport: bool = False
     authorizer: Any = None
     decisions: list[Any] = field(default_factory=list)
+    blobs: Any = None

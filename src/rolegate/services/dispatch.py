@@ -27,7 +27,7 @@ from rolegate.store.tracking import TrackingStore
 
 AUTH_TABLES = (AccessKey.TABLE, User.TABLE, Session.TABLE, Role.TABLE)
 AUTH_CACHE_SIZE = 4096
-READ_PREFIXES = ("Get", "List", "Describe", "Simulate")
+READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Head")
 WRITING_READS = frozenset({"GetSessionToken", "GetFederationToken"})
 
 
@@ -54,6 +54,7 @@ class Services:
     ids: Ids
     authorizer: Authorizer = field(default_factory=Authorizer)
     background_audit: bool = False
+    blobs: Any = None  # the object-bytes store S3 handlers stream to and from (store/blobs.py)
 
     def __post_init__(self) -> None:
         load_all()
@@ -106,6 +107,7 @@ class Services:
                     facts.user_agent,
                     facts.secure_transport,
                     self.authorizer,
+                    blobs=self.blobs,
                 )
                 return self._run(operation, call, params)
         except AwsError as failure:
