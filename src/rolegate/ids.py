@@ -22,9 +22,18 @@ class RandomSource(Protocol):
 class Ids:
     def __init__(self, source: RandomSource | None = None) -> None:
         self._random: RandomSource = source if source is not None else secrets.SystemRandom()
+        # Request ids need to be unique, not secret: a fast generator seeded once from the real source
+        # (the system's random source can cost hundreds of microseconds per call on small VMs).
+        self._fast = random.Random(self._random.getrandbits(128))
 
     def _chars(self, alphabet: str, count: int) -> str:
-        return "".join(self._random.choice(alphabet) for _ in range(count))
+        """`count` characters in one draw from the source; alphabets of 32 or 64 symbols map bits exactly."""
+        bits = len(alphabet).bit_length() - 1
+        if 1 << bits != len(alphabet):
+            return "".join(self._random.choice(alphabet) for _ in range(count))
+        value = self._random.getrandbits(bits * count)
+        mask = (1 << bits) - 1
+        return "".join(alphabet[(value >> (bits * i)) & mask] for i in range(count))
 
     def unique_id(self, prefix: str) -> str:
         """`AIDA…`, `AROA…`, `ANPA…`: a four-letter prefix and 17 characters, 21 in all."""
@@ -40,7 +49,7 @@ class Ids:
         return str(self._random.getrandbits(40) % 900_000_000_000 + 100_000_000_000)
 
     def request_id(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        return str(uuid.UUID(int=self._fast.getrandbits(128), version=4))
 
     def token(self, length: int) -> str:
         return self._chars(string.ascii_lowercase + string.digits, length)

@@ -34,6 +34,7 @@ EXPORTED = [
     "load_request",
     "parse_policy",
     "principal_from_arn",
+    "render_explanation",
     "render_json",
     "render_policy",
     "render_text",

@@ -57,5 +57,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
         print_demo(runtime, build_demo_world(runtime))
     announce(runtime)
-    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        http="httptools",  # the C HTTP parser: several times cheaper per request than h11
+        loop="uvloop",
+    )
     return 0

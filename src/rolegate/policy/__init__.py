@@ -15,7 +15,7 @@ from rolegate.policy.context import (
 from rolegate.policy.decide import Decision, Result, authorize
 from rolegate.policy.document import Effect, Policy, PolicyKind, Statement
 from rolegate.policy.errors import MalformedPolicy, PolicyError
-from rolegate.policy.explain import explanation, render_json, render_text
+from rolegate.policy.explain import explanation, render_explanation, render_json, render_text
 from rolegate.policy.gates import Gate, GateAnalysis, PolicySet
 from rolegate.policy.parse import ParseResult, parse_policy
 from rolegate.policy.render import render_policy
@@ -48,6 +48,7 @@ __all__ = [
     "load_request",
     "parse_policy",
     "principal_from_arn",
+    "render_explanation",
     "render_json",
     "render_policy",
     "render_text",

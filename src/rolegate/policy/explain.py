@@ -11,7 +11,6 @@ from typing import Any
 
 from rolegate.policy.decide import Decision, Result
 from rolegate.policy.gates import Gate, GateAnalysis
-from rolegate.policy.match import StatementMatch
 
 GATE_TITLES = {
     Gate.RCP: "resource control policies (RCP)",
@@ -46,10 +45,6 @@ REASON_TEXT = {
 }
 
 
-def _failing(match: StatementMatch) -> list[dict[str, Any]]:
-    return [c.to_json() for c in match.checks if not c.matched]
-
-
 def _gate_data(gate: GateAnalysis) -> dict[str, Any]:
     return {
         "gate": gate.gate.value,
@@ -71,6 +66,7 @@ def explanation(decision: Decision) -> dict[str, Any]:
         "summary": REASON_TEXT.get(decision.reason, decision.reason),
         "request": {
             "principal": ctx.principal.arn or ctx.principal.service or ctx.principal.provider or "anonymous",
+            "principalAccount": ctx.principal.account,
             "action": ctx.action,
             "resource": ctx.resource,
             "resourceAccount": ctx.resource_account,
@@ -85,51 +81,65 @@ def render_json(decision: Decision) -> str:
     return json.dumps(explanation(decision), indent=2, sort_keys=False)
 
 
-def _statement_line(match: StatementMatch) -> str:
-    verdict = "applies" if match.applies else "does not apply"
-    line = f"    {match.effect:<5} {match.ref} {verdict}"
-    failing = [c for c in match.checks if not c.matched]
+def _statement_line(match: dict[str, Any]) -> str:
+    verdict = "applies" if match["applies"] else "does not apply"
+    line = f"    {match['effect']:<5} {_ref(match['statement'])} {verdict}"
+    failing = [c for c in match["checks"] if not c["matched"]]
     if failing:
-        line += ": " + "; ".join(f"{c.element} {c.reason}" for c in failing)
+        line += ": " + "; ".join(f"{c['element']} {c['reason']}" for c in failing)
     return line
+
+
+def _ref(statement: dict[str, Any]) -> str:
+    sid = statement.get("sid")
+    return f"{statement['policy']}:{sid}" if sid else f"{statement['policy']}:Statement[{statement['index']}]"
 
 
 def render_text(decision: Decision) -> str:
     """A short human explanation: verdict, deciding gate and statements, then each gate's statements."""
-    ctx = decision.context
-    who = ctx.principal.arn or ctx.principal.service or ctx.principal.provider or "anonymous"
+    return render_explanation(explanation(decision))
+
+
+def render_explanation(data: dict[str, Any]) -> str:
+    """The text view of `explanation()` data, also for explanations read back from the audit trail."""
+    request = data["request"]
+    gate_name = data["gate"]
     lines = [
-        f"{decision.result.value}: {who} -> {ctx.action} on {ctx.resource}",
-        f"  deciding gate: {GATE_TITLES[decision.gate]} ({decision.gate.value})",
-        f"  reason: {REASON_TEXT.get(decision.reason, decision.reason)} [{decision.reason}]",
+        f"{data['decision']}: {request['principal']} -> {request['action']} on {request['resource']}",
+        f"  deciding gate: {GATE_TITLES.get(Gate(gate_name), gate_name)} ({gate_name})",
+        f"  reason: {REASON_TEXT.get(data['reason'], data['reason'])} [{data['reason']}]",
     ]
-    if decision.statements:
-        lines.append("  deciding statements: " + ", ".join(str(s) for s in decision.statements))
-    if ctx.cross_account:
-        lines.append(f"  cross-account: caller in {ctx.principal.account}, resource in {ctx.resource_account}")
-    for gate in decision.analysis:
-        denies = any(m.applies and m.effect == "Deny" for p in gate.policies for m in p.statements)
-        state = "denies" if denies else "allows" if gate.allows else "no allow"
-        if not gate.in_force:
+    if data["statements"]:
+        lines.append("  deciding statements: " + ", ".join(_ref(s) for s in data["statements"]))
+    if request["crossAccount"]:
+        lines.append(
+            f"  cross-account: caller in {request.get('principalAccount', '')}, "
+            f"resource in {request['resourceAccount']}"
+        )
+    for gate in data["gates"]:
+        statements = [m for p in gate["policies"] for m in p["statements"]]
+        denies = any(m["applies"] and m["effect"] == "Deny" for m in statements)
+        state = "denies" if denies else "allows" if gate["allows"] else "no allow"
+        if not gate["inForce"]:
             state = "not in force"
-        lines.append(f"  [{gate.gate.value}] {state}")
-        for number, allowed in enumerate(gate.level_allows):
+        lines.append(f"  [{gate['gate']}] {state}")
+        for number, allowed in enumerate(gate["levelAllows"]):
             if not allowed:
                 lines.append(f"   level {number}: no policy at this level allows the request")
-        for policy in gate.policies:
-            level = f" (level {policy.level})" if policy.level is not None else ""
-            lines.append(f"   policy {policy.policy}{level}")
-            lines.extend(_statement_line(m) for m in policy.statements)
-    if decision.errors:
-        lines.append("  evaluation errors: " + "; ".join(decision.errors))
-    if decision.result is Result.IMPLICIT_DENY:
-        lines.append(_implicit_deny_line(decision))
+        for policy in gate["policies"]:
+            level = f" (level {policy['level']})" if policy["level"] is not None else ""
+            lines.append(f"   policy {policy['policy']}{level}")
+            lines.extend(_statement_line(m) for m in policy["statements"])
+    if data["errors"]:
+        lines.append("  evaluation errors: " + "; ".join(data["errors"]))
+    if data["decision"] == Result.IMPLICIT_DENY.value:
+        lines.append(_implicit_deny_line(data))
     return "\n".join(lines)
 
 
-def _implicit_deny_line(decision: Decision) -> str:
-    deciding = next((g for g in decision.analysis if g.gate is decision.gate), None)
-    missing = [str(n) for n, ok in enumerate(deciding.level_allows) if not ok] if deciding else []
+def _implicit_deny_line(data: dict[str, Any]) -> str:
+    deciding = next((g for g in data["gates"] if g["gate"] == data["gate"]), None)
+    missing = [str(n) for n, ok in enumerate(deciding["levelAllows"]) if not ok] if deciding else []
     if missing:
         levels = ", ".join(missing)
         return f"  (an implicit deny: no policy at level {levels} of the deciding gate allows the request)"

@@ -1,4 +1,4 @@
-"""create_app(settings) -> Starlette app: the AWS endpoint on every path, and /_rolegate/ endpoints.
+"""create_app(runtime) -> ASGI app: the AWS endpoint on every path, and the /_rolegate/ endpoints (Starlette).
 
 No module-level state: every app owns its store, sealer and services, so tests can run several at once.
 Service calls are synchronous (SQLAlchemy); they run in the threadpool so the event loop stays free.
@@ -7,7 +7,7 @@ Service calls are synchronous (SQLAlchemy); they run in the threadpool so the ev
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -21,7 +21,8 @@ from rolegate import __version__
 from rolegate.clock import Clock, SystemClock
 from rolegate.errors import AwsError
 from rolegate.ids import Ids
-from rolegate.server.pipeline import Pipeline, RawRequest
+from rolegate.server.asgi import Receive, Scope, Send, aws_endpoint, raw_request
+from rolegate.server.pipeline import Pipeline
 from rolegate.server.settings import Settings
 from rolegate.services.dispatch import Services
 from rolegate.services.world import RootKey, bootstrap
@@ -29,7 +30,8 @@ from rolegate.store.records import AuditEvent
 from rolegate.store.secrets import load_or_create_key_file
 from rolegate.store.sql.store import SqlStore
 
-AWS_METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"]
+ADMIN_PREFIX = "/_rolegate/"
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass
@@ -53,23 +55,21 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
     return Runtime(settings, services, Pipeline(services, settings.max_body_bytes), root)
 
 
-async def _raw(request: Request) -> RawRequest:
-    return RawRequest(
-        method=request.method,
-        raw_path=request.scope.get("raw_path", b"/").decode("latin-1") or "/",
-        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-        body=await request.body(),
-        client_ip=request.client.host if request.client else "127.0.0.1",
-        secure=request.url.scheme == "https",
-    )
+def create_app(runtime: Runtime) -> ASGIApp:
+    aws = aws_endpoint(runtime.pipeline)
+    admin = admin_app(runtime)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX):
+            await aws(scope, receive, send)
+        else:
+            await admin(scope, receive, send)
+
+    return app
 
 
-def create_app(runtime: Runtime) -> Starlette:
-    async def aws(request: Request) -> Response:
-        raw = await _raw(request)
-        status, headers, payload = await run_in_threadpool(runtime.pipeline.handle, raw)
-        return Response(payload, status_code=status, headers=dict(headers))
+def admin_app(runtime: Runtime) -> Starlette:
+    """Health, decisions, and the server's lifespan (flush the audit trail on shutdown)."""
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "managementAccount": runtime.root.account_id})
@@ -77,7 +77,7 @@ def create_app(runtime: Runtime) -> Starlette:
     async def decision(request: Request) -> Response:
         """A recorded denial's explanation, for a SigV4-signed caller (scope service `rolegate`) of the
         denied request's account; the id is the request id AWS clients report with an AccessDenied."""
-        raw = await _raw(request)
+        raw = raw_request(request.scope, await request.body())
 
         def load() -> tuple[int, dict[str, object]]:
             try:
@@ -98,7 +98,6 @@ def create_app(runtime: Runtime) -> Starlette:
     routes = [
         Route("/_rolegate/health", health, methods=["GET"]),
         Route("/_rolegate/decisions/{event_id}", decision, methods=["GET"]),
-        Route("/{path:path}", aws, methods=AWS_METHODS),
     ]
 
     @asynccontextmanager

@@ -19,6 +19,7 @@ from rolegate.services.audit_writer import AuditWriter
 from rolegate.services.authorization import Authorizer
 from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import EXPIRED_TOKEN, resolve_caller
+from rolegate.services.lazy_transaction import LazyTransaction
 from rolegate.services.registry import Operation, load_all, lookup
 from rolegate.store.interface import Store
 from rolegate.store.records import AccessKey, Role, Session, User
@@ -91,7 +92,7 @@ class Services:
         error: Exception | None = None
         call: CallContext | None = None
         try:
-            with self.store.transaction(write=not is_read_only(name)) as tx:
+            with LazyTransaction(self.store, write=not is_read_only(name)) as tx:
                 call = CallContext(
                     tx,
                     caller,
