@@ -88,6 +88,8 @@ class Services:
         operation = lookup(service, name)
         if operation is None:
             raise InvalidAction(f"Could not find operation {name} for version")
+        if operation.reads_audit:
+            self.audit.flush()
         now = self.clock.now()
         error: Exception | None = None
         call: CallContext | None = None

@@ -30,6 +30,7 @@ class Operation:
     auth: Literal["resource", "handler", "none"]
     resource: ResourceFn | None = None
     action: str = ""
+    reads_audit: bool = False  # the handler reads the audit trail: queued events are stored first
 
     @property
     def iam_action(self) -> str:
@@ -47,6 +48,7 @@ def operation(
     resource: ResourceFn | None = None,
     auth: Literal["resource", "handler", "none"] = "resource",
     action: str = "",
+    reads_audit: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a handler. With the default auth="resource", `resource` computes the ARN to authorize."""
 
@@ -55,7 +57,7 @@ def operation(
             raise ValueError(f"{service}:{name} needs a resource function")
         if (service, name) in REGISTRY:
             raise ValueError(f"{service}:{name} registered twice")
-        REGISTRY[(service, name)] = Operation(service, name, handler, auth, resource, action)
+        REGISTRY[(service, name)] = Operation(service, name, handler, auth, resource, action, reads_audit)
         return handler
 
     return register

@@ -1,5 +1,5 @@
 """STS operations; importing this package registers them all."""
 
-from rolegate.services.sts import assume_role, caller
+from rolegate.services.sts import assume_role, caller, decode
 
-__all__ = ["assume_role", "caller"]
+__all__ = ["assume_role", "caller", "decode"]
