@@ -11,6 +11,7 @@ import uvicorn
 
 from rolegate.server.app import Runtime, build_runtime, create_app
 from rolegate.server.settings import DEFAULT_PORT, Settings
+from rolegate.server.worker import SETTINGS_VARIABLE, worker_environment
 
 DEFAULT_DATA_DIR = ".rolegate"
 
@@ -21,6 +22,9 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="state directory (default ./.rolegate)")
     parser.add_argument("--database-url", default="", help="SQLAlchemy URL instead of SQLite in the data dir")
     parser.add_argument("--demo", action="store_true", help="create the walkthroughs' ready world on first start")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes sharing the database (default 1; SQLite or PostgreSQL)"
+    )
     parser.set_defaults(handler=run_serve)
 
 
@@ -50,15 +54,29 @@ def announce(runtime: Runtime) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(Path(args.data_dir), host=args.host, port=args.port, database_url=args.database_url)
+    if args.workers < 1:
+        print("rolegate serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    settings = Settings.from_env(
+        Path(args.data_dir), host=args.host, port=args.port, database_url=args.database_url, workers=args.workers
+    )
     runtime = build_runtime(settings)
     if args.demo:
         from rolegate.demo.world import build_demo_world, print_demo  # noqa: PLC0415 - only the demo needs it
 
         print_demo(runtime, build_demo_world(runtime))
     announce(runtime)
+    if settings.workers > 1:
+        runtime.services.audit.flush()
+        runtime.services.store.close()
+        os.environ[SETTINGS_VARIABLE] = worker_environment(settings)
+        application: object = "rolegate.server.worker:create_worker_app"
+    else:
+        application = create_app(runtime)
     uvicorn.run(
-        create_app(runtime),
+        application,  # type: ignore[arg-type]
+        factory=settings.workers > 1,
+        workers=settings.workers if settings.workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level="warning",

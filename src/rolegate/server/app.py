@@ -26,9 +26,11 @@ from rolegate.server.pipeline import Pipeline
 from rolegate.server.settings import Settings
 from rolegate.services.dispatch import Services
 from rolegate.services.world import RootKey, bootstrap
+from rolegate.store.generations import SharedGenerations
 from rolegate.store.records import AuditEvent
 from rolegate.store.secrets import load_or_create_key_file
 from rolegate.store.sql.store import SqlStore
+from rolegate.store.tracking import TrackingStore
 
 ADMIN_PREFIX = "/_rolegate/"
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -47,7 +49,8 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | None = None) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sealer = load_or_create_key_file(settings.data_dir / "rolegate.key")
-    store = SqlStore(settings.url)
+    generations = SharedGenerations(settings.data_dir / "generations") if settings.workers > 1 else None
+    store = TrackingStore(SqlStore(settings.url), generations)
     services = Services(store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True)
     root = bootstrap(
         store, sealer, services.ids, services.clock, settings.root_access_key_id, settings.root_secret_access_key

@@ -19,6 +19,7 @@ class Settings:
     root_access_key_id: str = ""
     root_secret_access_key: str = ""
     max_body_bytes: int = MAX_BODY_BYTES
+    workers: int = 1
 
     @property
     def url(self) -> str:

@@ -1,5 +1,8 @@
 """Writes audit events off the request path: events queue up and a background thread stores them in
-batches (one transaction each). `flush()` waits until everything queued so far is stored."""
+batches (one transaction each). `flush()` waits until everything queued so far is stored.
+
+Denials are stored before the response leaves, so the id an AccessDenied carries can be explained at once by
+any server process (`/_rolegate/decisions/ID`, DecodeAuthorizationMessage, `rolegate explain`)."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ class AuditWriter:
             self._thread.start()
 
     def record(self, event: AuditEvent) -> None:
-        if not self.background:
+        if not self.background or event.explanation:
             self._store([event])
             return
         self._queue.put(event)
@@ -63,7 +66,6 @@ class AuditWriter:
             return
         try:
             with self.store.transaction() as tx:
-                for event in events:
-                    tx.put(event)
+                tx.append_many(events)
         except Exception:  # the trail must never take the server down; say so without request content
             logging.getLogger("rolegate.audit").exception("could not store %d audit events", len(events))

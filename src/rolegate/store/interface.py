@@ -37,6 +37,10 @@ class Transaction(Protocol):
         """Add a new record; raises Conflict when its key exists."""
         ...
 
+    def append_many(self, records: Sequence[Record]) -> None:
+        """Insert new records of one kind at once; raises Conflict (inserting none) when a key exists."""
+        ...
+
     def put(self, record: Record) -> None:
         """Insert or replace by key."""
         ...

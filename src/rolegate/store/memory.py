@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,6 +51,10 @@ class MemoryTransaction:
             raise Conflict(f"{type(record).__name__} {key} exists")
         table[key] = record
         self.written.add(record.TABLE)
+
+    def append_many(self, records: Sequence[Record]) -> None:
+        for record in records:
+            self.insert(record)
 
     def put(self, record: Record) -> None:
         self._table(type(record))[_folded_key(record)] = record

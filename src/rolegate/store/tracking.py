@@ -2,23 +2,23 @@
 
 A cache records the generations of the tables it read before reading them; a later lookup is valid only if
 those generations are unchanged. Generations move only after a commit, so a reader never caches data that
-is newer than its stamp claims, at worst older, which the next comparison discards.
+is newer than its stamp claims, at worst older, which the next comparison discards. With several server
+processes the counters are shared through a file (see generations.py).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rolegate.store.generations import Generations
 from rolegate.store.interface import Store, Transaction
 
 
 class TrackingStore:
-    def __init__(self, inner: Store) -> None:
+    def __init__(self, inner: Store, generations: Generations | None = None) -> None:
         self.inner = inner
-        self._generations: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self.generations = generations if generations is not None else Generations()
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Transaction]:
@@ -26,13 +26,11 @@ class TrackingStore:
             yield tx
             written = set(tx.written)
         if written:
-            with self._lock:
-                for table in written:
-                    self._generations[table] = self._generations.get(table, 0) + 1
+            self.generations.bump(written)
 
     def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
-        generations = self._generations
-        return tuple(generations.get(t, 0) for t in tables)
+        return self.generations.stamp(tables)
 
     def close(self) -> None:
+        self.generations.close()
         self.inner.close()

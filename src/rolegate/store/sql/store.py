@@ -6,7 +6,7 @@ for execution. Each transaction records which tables it wrote, so callers can in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -97,6 +97,18 @@ class SqlTransaction:
         except IntegrityError as error:
             raise Conflict(f"{type(record).__name__} exists") from error
         self.written.add(record.TABLE)
+
+    def append_many(self, records: Sequence[Record]) -> None:
+        """Insert new records of one kind in a single executemany (the audit trail's batches)."""
+        if not records:
+            return
+        kind = type(records[0])
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(insert(table_for(kind)), [_row(r) for r in records])
+        except IntegrityError as error:
+            raise Conflict(f"a {kind.__name__} exists") from error
+        self.written.add(kind.TABLE)
 
     def put(self, record: Record) -> None:
         kind = type(record)

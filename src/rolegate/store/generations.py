@@ -1,0 +1,82 @@
+"""Per-table write generations, in process memory or in a small file every server process maps.
+
+Caches above the store (authentication, policy slices) are valid only while the generations of the tables
+they read are unchanged. With several server processes on one database, each commit must move the counter
+every process sees, so the counters live in a memory-mapped file: a writer bumps its tables' slots under an
+exclusive `flock` after its commit, readers read the slots without locking (aligned 8-byte words). A reader
+that races a commit caches data at least as new as its stamp claims, and the next comparison discards it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+import zlib
+from pathlib import Path
+
+SLOTS = 256
+WORD = struct.Struct("<Q")
+
+
+class Generations:
+    """In-process counters (one server process)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def bump(self, tables: set[str]) -> None:
+        with self._lock:
+            for table in tables:
+                self._values[table] = self._values.get(table, 0) + 1
+
+    def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
+        values = self._values
+        return tuple(values.get(t, 0) for t in tables)
+
+    def close(self) -> None:
+        return None
+
+
+class SharedGenerations(Generations):
+    """Counters in a file shared by every process serving the same data directory.
+
+    Tables hash to one of 256 slots; two tables sharing a slot only cost an occasional extra cache refresh.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(descriptor).st_size < SLOTS * WORD.size:
+                os.ftruncate(descriptor, SLOTS * WORD.size)
+            self._map = mmap.mmap(descriptor, SLOTS * WORD.size)
+        finally:
+            os.close(descriptor)
+        self._lock_file = open(path, "rb")  # noqa: SIM115 - held for the life of the store, for flock
+        self._slots: dict[str, int] = {}
+
+    def _slot(self, table: str) -> int:
+        slot = self._slots.get(table)
+        if slot is None:
+            slot = self._slots[table] = (zlib.crc32(table.encode()) % SLOTS) * WORD.size
+        return slot
+
+    def bump(self, tables: set[str]) -> None:
+        with self._lock:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                for slot in {self._slot(t) for t in tables}:
+                    WORD.pack_into(self._map, slot, WORD.unpack_from(self._map, slot)[0] + 1)
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(WORD.unpack_from(self._map, self._slot(t))[0] for t in tables)
+
+    def close(self) -> None:
+        self._map.close()
+        self._lock_file.close()
