@@ -4,7 +4,8 @@ Starts `rolegate serve` (and, when `moto_server` is on PATH or given with --moto
 127.0.0.1, signs one request per operation with botocore and replays the same bytes over keep-alive
 connections from several threads, so the client is not the bottleneck. Prints req/s, p50 and p99, the ratio
 to moto, and the server's resident memory after start-up with the demo world.
-Usage: python bench/server.py [--seconds-per-run N] [--clients N] [--moto PATH_TO_moto_server]
+Also prints the servers' CPU time per request, a figure that does not depend on the client's share of the cores.
+Usage: python bench/server.py [--seconds-per-run N] [--clients N] [--moto PATH_TO_moto_server] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -96,7 +97,31 @@ def replay(port: int, payload: bytes, until: float, latencies: list[float], stat
                 statuses.append(status)
 
 
-def measure(port: int, payload: bytes, clients: int, seconds: float) -> tuple[float, float, float, set[bytes]]:
+def process_tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in process_tree(int(child)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a server and its worker processes."""
+    total = 0
+    for each in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+Figures = tuple[float, float, float, set[bytes], float]
+
+
+def measure(port: int, payload: bytes, clients: int, seconds: float, pid: int = 0) -> Figures:
+    """req/s, p50, p99, statuses, and the server's CPU microseconds per request (0 when pid is unknown)."""
     replay(port, payload, time.perf_counter() + 0.5, [], [])  # warm-up
     latencies: list[float] = []
     statuses: list[bytes] = []
@@ -104,18 +129,21 @@ def measure(port: int, payload: bytes, clients: int, seconds: float) -> tuple[fl
     threads = [
         threading.Thread(target=replay, args=(port, payload, until, latencies, statuses)) for _ in range(clients)
     ]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = (cpu_seconds(pid) - cpu_before) if pid else 0.0
     latencies.sort()
     return (
         len(latencies) / elapsed,
         latencies[len(latencies) // 2],
         latencies[int(len(latencies) * 0.99)],
         set(statuses),
+        cpu / len(latencies) * 1e6 if latencies else 0.0,
     )
 
 
@@ -153,22 +181,26 @@ def assume_role_payload(port: int) -> bytes:
     return signed_bytes(port, body, (key["AccessKeyId"], key["SecretAccessKey"]))
 
 
-def run_rolegate(clients: int, seconds: float) -> dict[str, tuple[float, float, float, set[bytes]]]:
+def run_rolegate(clients: int, seconds: float, workers: int) -> dict[str, Figures]:
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="rolegate-bench-"))
     env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
     process = subprocess.Popen(
-        [sys.executable, "-m", "rolegate", "serve", "--demo", "--port", str(port), "--data-dir", str(data)],
+        [
+            *(sys.executable, "-m", "rolegate", "serve", "--demo", "--port", str(port), "--data-dir", str(data)),
+            *("--workers", str(workers)),
+        ],
         stdout=subprocess.DEVNULL,
         env=env,
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
         time.sleep(1)
-        print(f"rolegate idle RSS with the demo world: {rss_mib(process.pid):.1f} MiB")
+        rss = sum(rss_mib(p) for p in process_tree(process.pid) if p != process.pid or workers == 1)
+        print(f"rolegate ({workers} worker{'s' if workers > 1 else ''}) idle RSS with the demo world: {rss:.1f} MiB")
         identity = signed_bytes(port, "Action=GetCallerIdentity&Version=2011-06-15", ROOT)
-        results = {"GetCallerIdentity": measure(port, identity, clients, seconds)}
-        results["AssumeRole"] = measure(port, assume_role_payload(port), clients, seconds)
+        results = {"GetCallerIdentity": measure(port, identity, clients, seconds, process.pid)}
+        results["AssumeRole"] = measure(port, assume_role_payload(port), clients, seconds, process.pid)
         return results
     finally:
         process.terminate()
@@ -176,23 +208,23 @@ def run_rolegate(clients: int, seconds: float) -> dict[str, tuple[float, float, 
         shutil.rmtree(data, ignore_errors=True)
 
 
-def run_moto(path: str, clients: int, seconds: float) -> tuple[float, float, float, set[bytes]]:
+def run_moto(path: str, clients: int, seconds: float) -> Figures:
     port = free_port()
     process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
         payload = signed_bytes(port, "Action=GetCallerIdentity&Version=2011-06-15", ROOT)
-        return measure(port, payload, clients, seconds)
+        return measure(port, payload, clients, seconds, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def report(name: str, figures: tuple[float, float, float, set[bytes]]) -> None:
-    rate, p50, p99, statuses = figures
+def report(name: str, figures: Figures) -> None:
+    rate, p50, p99, statuses, cpu = figures
     print(
-        f"{name:>28}: {rate:8.0f} req/s  p50 {p50 * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms  "
-        f"statuses {sorted(statuses)}"
+        f"{name:>40}: {rate:8.0f} req/s  p50 {p50 * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms  "
+        f"server CPU {cpu:6.0f} us/req  statuses {sorted(statuses)}"
     )
 
 
@@ -201,16 +233,20 @@ def main() -> int:
     parser.add_argument("--seconds-per-run", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--moto", default=shutil.which("moto_server") or "")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="rolegate process counts to run")
     args = parser.parse_args()
-    results = run_rolegate(args.clients, args.seconds_per_run)
-    for name, figures in results.items():
-        report(f"rolegate {name}", figures)
+    runs = {workers: run_rolegate(args.clients, args.seconds_per_run, workers) for workers in args.workers}
+    for workers, results in runs.items():
+        for name, figures in results.items():
+            report(f"rolegate --workers {workers} {name}", figures)
     if not args.moto:
         print("moto_server not found: pip install 'moto[server]' (in another venv) and pass --moto PATH")
         return 0
     moto = run_moto(args.moto, args.clients, args.seconds_per_run)
     report("moto GetCallerIdentity", moto)
-    print(f"ratio rolegate/moto (GetCallerIdentity): {results['GetCallerIdentity'][0] / moto[0]:.1f}x")
+    for workers, results in runs.items():
+        ratio = results["GetCallerIdentity"][0] / moto[0]
+        print(f"ratio rolegate --workers {workers} / moto (GetCallerIdentity): {ratio:.1f}x")
     return 0
 
 
