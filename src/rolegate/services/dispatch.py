@@ -26,7 +26,10 @@ from rolegate.store.records import AccessKey, Role, Session, User
 from rolegate.store.secrets import Sealer
 from rolegate.store.tracking import TrackingStore
 
-AUTH_TABLES = (AccessKey.TABLE, User.TABLE, Session.TABLE, Role.TABLE)
+# What a caller's resolution reads: long-term keys do not depend on the sessions table, which every
+# AssumeRole writes, so issuing sessions does not evict the cached callers of access keys.
+KEY_TABLES = (AccessKey.TABLE, User.TABLE)
+SESSION_TABLES = (Session.TABLE, Role.TABLE, User.TABLE)
 AUTH_CACHE_SIZE = 4096
 READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Head")
 WRITING_READS = frozenset({"GetSessionToken", "GetFederationToken"})
@@ -68,7 +71,7 @@ class Services:
     def authenticate(self, access_key_id: str, session_token: str | None) -> tuple[Caller, str]:
         """(Caller, signing secret) for a key; raises InvalidClientTokenId / ExpiredToken."""
         now = self.clock.now()
-        stamp = self.tracking.stamp(AUTH_TABLES)
+        stamp = self.tracking.stamp(SESSION_TABLES if access_key_id.startswith("ASIA") else KEY_TABLES)
         cached = self._auth_cache.get((access_key_id, session_token))
         if cached is not None and cached[0] == stamp:
             _, caller, secret = cached
