@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from rolegate import __version__
-from rolegate.cli import explain, policy, serve
+from rolegate.cli import explain, policy, revoke, serve
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -18,6 +18,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...]
     ("demo", "evaluate every bundled example request and explain each decision", policy.configure_demo),
     ("serve", "run the enforcing IAM + STS + Organizations endpoint", serve.configure_serve),
     ("explain", "explain a denied request by its request id (which gate, which statement)", explain.configure_explain),
+    ("revoke-sessions", "revoke every session of a role issued until now", revoke.configure_revoke),
 )
 
 DESCRIPTION = (
