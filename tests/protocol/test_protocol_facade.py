@@ -25,12 +25,17 @@ def test_public_names_are_pinned() -> None:
         "json_response",
         "model_error",
         "operation_model",
+        "parse_copy_source",
         "parse_json_request",
         "parse_query",
+        "parse_s3_request",
         "query_error_response",
         "query_operation",
         "query_response",
+        "s3_error_response",
+        "s3_response",
         "service_model",
+        "split_bucket_host",
         "violations",
     ]
     for name in rolegate.protocol.__all__:

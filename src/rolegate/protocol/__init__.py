@@ -1,4 +1,4 @@
-"""Wire codecs driven by botocore's service models: awsQuery (IAM, STS) and awsJson 1.1 (Organizations)."""
+"""Wire codecs driven by botocore's service models: awsQuery (IAM, STS), awsJson 1.1 (Organizations), rest-xml (S3)."""
 
 from rolegate.protocol.constraints import Violation, check_json_input, check_query_input, violations
 from rolegate.protocol.errors import Response, as_aws_error, json_error_response, query_error_response
@@ -12,6 +12,13 @@ from rolegate.protocol.models import (
     service_model,
 )
 from rolegate.protocol.query import decode_form, parse_query, query_response
+from rolegate.protocol.restxml import (
+    parse_copy_source,
+    parse_s3_request,
+    s3_error_response,
+    s3_response,
+    split_bucket_host,
+)
 
 __all__ = [
     "Response",
@@ -26,11 +33,16 @@ __all__ = [
     "json_response",
     "model_error",
     "operation_model",
+    "parse_copy_source",
     "parse_json_request",
     "parse_query",
+    "parse_s3_request",
     "query_error_response",
     "query_operation",
     "query_response",
+    "s3_error_response",
+    "s3_response",
     "service_model",
+    "split_bucket_host",
     "violations",
 ]

@@ -1,0 +1,236 @@
+"""S3 results -> (status, headers, body): header-bound members as headers, the rest as S3's XML or a stream.
+
+`result` is keyed by botocore output member names. Header members are written by type (HTTP dates for
+timestamps unless the member says otherwise, `true`/`false`, comma lists), `Metadata` as `x-amz-meta-*`.
+The body is, by the output shape: the streaming payload as given (GetObject's `Body`: bytes, or any
+iterable of bytes chunks the server streams); a string payload as UTF-8 (GetBucketPolicy); a structure
+payload as its own root element (CopyObject's `CopyObjectResult`); otherwise the non-header members under
+the operation's root element, which the botocore model does not name, so S3's names are kept below
+(`ListBucketResult`, `ListAllMyBucketsResult`, ...) and `Get<X>` takes the root its `Put<X>` sends.
+
+Status is the model's `responseCode` (204 for the deletes), 206 when a streamed result carries a
+ContentRange, and empty bodies for HEAD and 204. When the result asks for `EncodingType: url`, the
+key-bearing fields S3 encodes are percent-encoded (space as `+`, `/` kept), the fields botocore's
+`decode_list_object*` handlers decode for ListObjects, ListObjectsV2 and ListObjectVersions, and the
+documented ones for ListMultipartUploads.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote_plus
+
+from rolegate.protocol.models import OperationModel, Shape, service_model
+from rolegate.protocol.restxml_body import S3_NAMESPACE, wire_name, write_document, write_text_document
+from rolegate.protocol.restxml_errors import S3_CONTENT_TYPE, Headers, host_id
+from rolegate.protocol.restxml_values import HEADER, header_list_text, scalar_text
+
+Body = bytes | Iterable[bytes]
+S3Response = tuple[int, Headers, Body]
+
+ROOT_ELEMENTS = {
+    "ListBuckets": "ListAllMyBucketsResult",
+    "ListDirectoryBuckets": "ListAllMyDirectoryBucketsResult",
+    "ListObjects": "ListBucketResult",
+    "ListObjectsV2": "ListBucketResult",
+    "ListObjectVersions": "ListVersionsResult",
+    "ListMultipartUploads": "ListMultipartUploadsResult",
+    "ListParts": "ListPartsResult",
+    "CreateMultipartUpload": "InitiateMultipartUploadResult",
+    "CompleteMultipartUpload": "CompleteMultipartUploadResult",
+    "DeleteObjects": "DeleteResult",
+    "GetObjectAttributes": "GetObjectAttributesResponse",
+    "GetBucketLocation": "LocationConstraint",
+    "ListBucketAnalyticsConfigurations": "ListBucketAnalyticsConfigurationResult",
+    "ListBucketMetricsConfigurations": "ListMetricsConfigurationsResult",
+    "ListBucketInventoryConfigurations": "ListInventoryConfigurationsResult",
+    "ListBucketIntelligentTieringConfigurations": "ListBucketIntelligentTieringConfigurationsOutput",
+    "CreateSession": "CreateSessionResult",
+}
+BARE_TEXT_ROOT = frozenset({"GetBucketLocation"})
+URL_ENCODED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    "ListObjects": (("Delimiter", "Marker", "NextMarker"), (("Contents", "Key"), ("CommonPrefixes", "Prefix"))),
+    "ListObjectsV2": (("Delimiter", "Prefix", "StartAfter"), (("Contents", "Key"), ("CommonPrefixes", "Prefix"))),
+    "ListObjectVersions": (
+        ("KeyMarker", "NextKeyMarker", "Prefix", "Delimiter"),
+        (("Versions", "Key"), ("DeleteMarkers", "Key"), ("CommonPrefixes", "Prefix")),
+    ),
+    "ListMultipartUploads": (
+        ("Delimiter", "KeyMarker", "NextKeyMarker", "Prefix"),
+        (("Uploads", "Key"), ("CommonPrefixes", "Prefix")),
+    ),
+}
+_NO_BODY_STATUSES = frozenset({204, 304})
+XML, STREAM, RAW = "xml", "stream", "raw"
+
+
+def s3_response(
+    operation: OperationModel,
+    result: Mapping[str, Any],
+    *,
+    request_id: str | None = None,
+    method: str | None = None,
+    host: str | None = None,
+) -> S3Response:
+    """(status, headers, body) for a successful call; TypeError/ValueError when `result` does not fit.
+
+    With `request_id`, the `x-amz-request-id` and `x-amz-id-2` headers are added. `method` defaults to
+    the operation's; a HEAD answer never has a body.
+    """
+    shape = operation.output_shape
+    status = int(operation.http.get("responseCode", 200))
+    if shape is None:
+        if result:
+            raise ValueError(f"{operation.name} has no output members")
+        return status, _finish([], b"", status, request_id, host), b""
+    unknown = set(result) - set(shape.members)
+    if unknown:
+        raise ValueError(f"{shape.name} has no members {sorted(unknown)!r}")
+    headers, status = _located(shape, result, status)
+    body, kind = _body(operation, shape, result)
+    if kind == STREAM and result.get("ContentRange") is not None and status == 200:
+        status = 206
+    if (method or str(operation.http.get("method", ""))).upper() == "HEAD" or status in _NO_BODY_STATUSES:
+        _discard(body)
+        body = b""
+    elif kind == XML:
+        headers.append(("Content-Type", S3_CONTENT_TYPE))
+    return status, _finish(headers, body, status, request_id, host), body
+
+
+def _discard(body: Body) -> None:
+    """A stream that will not be sent is closed now, so its open file is not left to the collector."""
+    close = getattr(body, "close", None)
+    if not isinstance(body, bytes) and callable(close):
+        close()
+
+
+def _finish(headers: Headers, body: Body, status: int, request_id: str | None, host: str | None) -> Headers:
+    names = {name.lower() for name, _ in headers}
+    if isinstance(body, bytes) and "content-length" not in names and status not in _NO_BODY_STATUSES:
+        headers.append(("Content-Length", str(len(body))))
+    if request_id is not None:
+        headers += [("x-amz-request-id", request_id), ("x-amz-id-2", host if host is not None else host_id(request_id))]
+    return headers
+
+
+def _located(shape: Shape, result: Mapping[str, Any], status: int) -> tuple[Headers, int]:
+    headers: Headers = []
+    for name, member in shape.members.items():
+        value = result.get(name)
+        location = member.serialization.get("location")
+        if value is None or location is None:
+            continue
+        wire = str(member.serialization.get("name", name))
+        if location == "header":
+            headers.append((wire, _header_text(member, value)))
+        elif location == "headers":
+            if not isinstance(value, Mapping):
+                raise TypeError(f"{name} expects a mapping, not {type(value).__name__}")
+            headers.extend(
+                (wire + _safe(str(key)), _safe(scalar_text(member.value, item, HEADER))) for key, item in value.items()
+            )
+        elif location == "statusCode":
+            status = int(value)
+    return headers, status
+
+
+def _header_text(member: Shape, value: Any) -> str:
+    if member.type_name == "list":
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"{member.name} expects a list, not {type(value).__name__}")
+        return _safe(header_list_text([scalar_text(member.member, item, HEADER) for item in value]))
+    return _safe(scalar_text(member, value, HEADER))
+
+
+def _safe(text: str) -> str:
+    """Header names and values must not end the header early: CR, LF and NUL are refused outright."""
+    if any(char in text for char in "\r\n\0"):
+        raise ValueError("header text holds a line break or NUL")
+    return text
+
+
+def _has_body_members(shape: Shape) -> bool:
+    return any(member.serialization.get("location") is None for member in shape.members.values())
+
+
+def _body(operation: OperationModel, shape: Shape, result: Mapping[str, Any]) -> tuple[Body, str]:
+    """The body and its kind: XML, a streaming payload (passed through, never buffered here), or raw."""
+    payload = shape.serialization.get("payload")
+    if payload is not None:
+        return _payload_body(shape.members[payload], payload, result.get(payload))
+    if not _has_body_members(shape):
+        return b"", RAW
+    if operation.name in BARE_TEXT_ROOT:
+        (only,) = [name for name, member in shape.members.items() if member.serialization.get("location") is None]
+        return write_text_document(root_element(operation.name), result.get(only)), XML
+    values = _url_encoded(operation.name, result)
+    return write_document(root_element(operation.name), shape, values), XML
+
+
+def _payload_body(member: Shape, name: str, value: Any) -> tuple[Body, str]:
+    if member.type_name in ("blob", "string"):
+        kind = STREAM if member.serialization.get("streaming") else RAW
+        if value is None:
+            return b"", kind
+        if isinstance(value, str):
+            return value.encode("utf-8"), kind
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value), kind
+        if kind == STREAM and isinstance(value, Iterable):
+            return value, kind
+        raise TypeError(f"{name} cannot hold {type(value).__name__}")
+    if value is None:
+        return b"", RAW
+    namespace = str((member.serialization.get("xmlNamespace") or {}).get("uri", S3_NAMESPACE))
+    return write_document(wire_name(member, name), member, value, namespace), XML
+
+
+def _url_encoded(operation: str, result: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A copy of a list result with its key fields percent-encoded when it carries EncodingType=url."""
+    fields = URL_ENCODED.get(operation)
+    if fields is None or result.get("EncodingType") != "url":
+        return result
+    top, nested = fields
+    encoded = dict(result)
+    for name in top:
+        if isinstance(encoded.get(name), str):
+            encoded[name] = _encode(encoded[name])
+    for list_name, field in nested:
+        items = encoded.get(list_name)
+        if isinstance(items, list | tuple):
+            encoded[list_name] = [
+                {**item, field: _encode(item[field])}
+                if isinstance(item, Mapping) and isinstance(item.get(field), str)
+                else item
+                for item in items
+            ]
+    return encoded
+
+
+def _encode(text: str) -> str:
+    return quote_plus(text, safe="/")
+
+
+def root_element(operation: str) -> str:
+    """S3's root element for an operation's XML result (the botocore model does not carry it)."""
+    if operation in ROOT_ELEMENTS:
+        return ROOT_ELEMENTS[operation]
+    return _put_roots().get(operation, f"{operation}Result")
+
+
+@functools.cache
+def _put_roots() -> dict[str, str]:
+    """`Get<X>` -> the root element `Put<X>` sends as its payload (Tagging, AccessControlPolicy, ...)."""
+    model = service_model("s3")
+    roots: dict[str, str] = {}
+    for name in model.operation_names:
+        if not name.startswith("Put"):
+            continue
+        shape = model.operation_model(name).input_shape
+        payload = shape.serialization.get("payload") if shape is not None else None
+        if payload and shape.members[payload].type_name == "structure":
+            roots["Get" + name[3:]] = wire_name(shape.members[payload], payload)
+    return roots
