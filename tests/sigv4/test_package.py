@@ -14,12 +14,20 @@ ALLOWED_ROLEGATE = {"rolegate.errors", "rolegate.clock"}
 
 def test_public_names_are_pinned() -> None:
     assert sorted(rolegate.sigv4.__all__) == [
+        "ChunkSigner",
         "CredentialScope",
         "HttpRequestView",
+        "PayloadReader",
         "SignedCredentials",
         "VerifiedRequest",
+        "chunked_reader",
         "parse_credentials",
+        "s3_payload_reader",
+        "sha256_file",
+        "strip_aws_chunked",
         "verify",
+        "verify_s3",
+        "verify_sigv2",
     ]
     assert all(hasattr(rolegate.sigv4, name) for name in rolegate.sigv4.__all__)
 

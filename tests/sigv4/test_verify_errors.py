@@ -435,6 +435,11 @@ def test_presigned_bad_expires(expires: str, expected: str, s3: bool) -> None:
     )
     error = rejected(view, service="s3" if s3 else "sts", s3=s3)
     assert error.code == ("AuthorizationQueryParametersError" if s3 else "IncompleteSignature")
+    if s3 and expires == "604801":  # S3 words the limit its own way
+        expected = (
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less "
+            "than 604800 seconds"
+        )
     assert error.message == expected
 
 

@@ -12,6 +12,7 @@ import uvicorn
 from rolegate.server.app import Runtime, build_runtime, create_app
 from rolegate.server.settings import DEFAULT_PORT, Settings
 from rolegate.server.worker import SETTINGS_VARIABLE, worker_environment
+from rolegate.services.s3 import collect_orphans
 
 DEFAULT_DATA_DIR = ".rolegate"
 
@@ -61,6 +62,7 @@ def run_serve(args: argparse.Namespace) -> int:
         Path(args.data_dir), host=args.host, port=args.port, database_url=args.database_url, workers=args.workers
     )
     runtime = build_runtime(settings)
+    collect_orphans(runtime.services.store, runtime.services.blobs)  # object files a crash left unreferenced
     if args.demo:
         from rolegate.demo.world import build_demo_world, print_demo  # noqa: PLC0415 - only the demo needs it
 

@@ -23,9 +23,11 @@ from rolegate.errors import AwsError
 from rolegate.ids import Ids
 from rolegate.server.asgi import Receive, Scope, Send, aws_endpoint, raw_request
 from rolegate.server.pipeline import Pipeline
+from rolegate.server.s3_endpoint import S3Endpoint, is_s3_request
 from rolegate.server.settings import Settings
 from rolegate.services.dispatch import Services
 from rolegate.services.world import RootKey, bootstrap
+from rolegate.store.blobs import BlobStore
 from rolegate.store.generations import SharedGenerations
 from rolegate.store.records import AuditEvent
 from rolegate.store.secrets import load_or_create_key_file
@@ -51,7 +53,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
     sealer = load_or_create_key_file(settings.data_dir / "rolegate.key")
     generations = SharedGenerations(settings.data_dir / "generations") if settings.workers > 1 else None
     store = TrackingStore(SqlStore(settings.url), generations)
-    services = Services(store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True)
+    blobs = BlobStore(settings.data_dir / "objects")
+    services = Services(store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True, blobs=blobs)
     root = bootstrap(
         store, sealer, services.ids, services.clock, settings.root_access_key_id, settings.root_secret_access_key
     )
@@ -60,13 +63,16 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
 
 def create_app(runtime: Runtime) -> ASGIApp:
     aws = aws_endpoint(runtime.pipeline)
+    s3 = S3Endpoint(runtime.services, runtime.settings.data_dir / "spool", runtime.settings.s3_base_hosts)
     admin = admin_app(runtime)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX):
-            await aws(scope, receive, send)
-        else:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await admin(scope, receive, send)
+        elif is_s3_request(scope, s3.base_hosts):
+            await s3(scope, receive, send)
+        else:
+            await aws(scope, receive, send)
 
     return app
 

@@ -20,6 +20,8 @@ class Settings:
     root_secret_access_key: str = ""
     max_body_bytes: int = MAX_BODY_BYTES
     workers: int = 1
+    # Hosts under which `BUCKET.<host>` is virtual-hosted-style S3 addressing.
+    s3_base_hosts: tuple[str, ...] = ("localhost", "s3.localhost", "s3.amazonaws.com")
 
     @property
     def url(self) -> str:

@@ -22,6 +22,8 @@ SECRET_PARAMS = frozenset(
         "NewPassword",
         "SAMLAssertion",
         "WebIdentityToken",
+        "SSECustomerKey",
+        "CopySourceSSECustomerKey",
     }
 )
 MAX_PARAMS_CHARS = 8192

@@ -18,6 +18,7 @@ from rolegate.policy import (
     Gate,
     PolicySet,
     Principal,
+    PrincipalKind,
     Result,
     authorize,
     build_context,
@@ -26,7 +27,7 @@ from rolegate.policy import (
     principal_from_arn,
 )
 from rolegate.services.context import CallContext, Caller
-from rolegate.services.identity import role_arn
+from rolegate.services.identity import ANONYMOUS_KIND, role_arn
 from rolegate.services.organization import RCP, SCP, org_paths, policy_levels
 from rolegate.services.policies import managed_document, owner_documents, user_documents
 from rolegate.store.records import (
@@ -100,6 +101,8 @@ class PolicyCache:
 
 
 def engine_principal(caller: Caller) -> Principal:
+    if caller.kind == ANONYMOUS_KIND:
+        return Principal(PrincipalKind.ANONYMOUS)
     if caller.kind == "role" and caller.role is not None:
         return principal_from_arn(caller.arn, entity_arn=role_arn(caller.role), unique_id=caller.role.role_id)
     if caller.kind == "role" and caller.session is not None:

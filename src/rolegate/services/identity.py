@@ -20,6 +20,9 @@ from rolegate.store.secrets import Sealer, UnsealError
 INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN = "The security token included in the request is expired"
 TOKEN_PURPOSE = "session-token"
+ANONYMOUS_KIND = "anonymous"
+ANONYMOUS = Caller(ANONYMOUS_KIND, "", "", "anonymous")
+"""An unsigned request (S3 only): evaluated against resource policies alone, never an account's identity."""
 
 
 def mint_session_token(sealer: Sealer, session: Session) -> str:

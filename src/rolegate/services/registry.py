@@ -67,7 +67,12 @@ def lookup(service: str, name: str) -> Operation | None:
     return REGISTRY.get((service, name))
 
 
-OPERATION_PACKAGES = ("rolegate.services.iam", "rolegate.services.sts", "rolegate.services.organizations")
+OPERATION_PACKAGES = (
+    "rolegate.services.iam",
+    "rolegate.services.sts",
+    "rolegate.services.organizations",
+    "rolegate.services.s3",
+)
 
 
 def load_all() -> None:

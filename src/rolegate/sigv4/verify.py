@@ -6,8 +6,11 @@ signature itself, compared in constant time. Query APIs (IAM, STS) and S3 word t
 `s3` flag selects S3's codes, texts and extra fields. Presigned requests are checked against `X-Amz-Expires`
 instead of the ±15 minute window, but may never be dated more than 15 minutes in the future.
 
-Nothing here logs. No error or result carries a secret key, and session tokens are kept out of `repr` and of
-error fields, so callers may log what they get back.
+A verified S3 request carries a `ChunkSigner` (the derived signing key, never the secret) so that the body
+reader in `rolegate.sigv4.streaming` can check the chained chunk signatures of an aws-chunked body.
+
+Nothing here logs. No error or result carries a secret key, and session tokens and signing keys are kept out of
+`repr` and of error fields, so callers may log what they get back.
 """
 
 from __future__ import annotations
@@ -56,6 +59,19 @@ InvalidRequest = aws_error("InvalidRequest", 400)
 InvalidArgument = aws_error("InvalidArgument", 400)
 
 MAX_SKEW = timedelta(minutes=15)
+S3_MAX_EXPIRES_MESSAGE = (  # S3 words the query-API limit differently
+    "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than "
+    "604800 seconds"
+)
+# The literal x-amz-content-sha256 values S3 accepts besides a hex SHA-256 (ECDSA ones are SigV4a, not verified here).
+PAYLOAD_LITERALS = (
+    UNSIGNED_PAYLOAD,
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+)
 MAX_PRESIGN_EXPIRES = 604800
 SECURITY_TOKEN_HEADER = "x-amz-security-token"
 CONTENT_SHA256_HEADER = "x-amz-content-sha256"
@@ -69,15 +85,16 @@ S3_SIGNATURE_MISMATCH = (
 )
 _CREDENTIAL_FORM = 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
 _ISO_DATE_HELP = "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601"
-_ONE_MECHANISM = (
+ONE_MECHANISM = (
     "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter "
     "or the Authorization header should be specified"
 )
 
 _AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _INTEGER = re.compile(r"(-?)([0-9]+)")
 _HEADER_PARTS = ("Credential", "Signature", "SignedHeaders")
-_PRESIGN_MARKERS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"})
+PRESIGN_MARKERS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"})
 _PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders")
 
 
@@ -131,9 +148,39 @@ class SignedCredentials:
     presigned: bool = False
 
 
+class ChunkSigner:
+    """Signs the links of a SigV4 streaming chain (chunks, then trailer) under the request's derived key.
+
+    It holds the signing key scoped to one day, region and service, never the secret, and its repr shows
+    neither; `access_key_id` is there for the extra fields of S3's SignatureDoesNotMatch.
+    """
+
+    __slots__ = ("_key", "access_key_id", "request_date", "scope")
+
+    def __init__(self, key: bytes, *, access_key_id: str, request_date: str, scope: str) -> None:
+        self._key = key
+        self.access_key_id = access_key_id
+        self.request_date = request_date
+        self.scope = scope
+
+    def string_to_sign(self, algorithm: str, previous_signature: str, *hashes: str) -> str:
+        """`algorithm`, request date, scope, previous signature, then the hashes, one per line, as the spec lays out."""
+        return "\n".join((algorithm, self.request_date, self.scope, previous_signature, *hashes))
+
+    def sign(self, to_sign: str) -> str:
+        return signature(self._key, to_sign)
+
+    def __repr__(self) -> str:
+        return f"ChunkSigner(access_key_id={self.access_key_id!r}, scope={self.scope!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedRequest:
-    """A request whose signature checked out: who signed it, for which region and service, and when."""
+    """A request whose signature checked out: who signed it, for which region and service, and when.
+
+    `signature` seeds the chunk-signature chain of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body and `signer` signs
+    its links (SigV4 header authentication only). `signature_version` is S3's `s3:signatureversion` value.
+    """
 
     access_key_id: str
     session_token: str | None = field(repr=False)
@@ -141,6 +188,14 @@ class VerifiedRequest:
     service: str
     signed_at: datetime
     presigned: bool
+    signature: str = field(default="", compare=False)
+    signer: ChunkSigner | None = field(default=None, repr=False, compare=False)
+    signature_version: str = ALGORITHM
+
+    @property
+    def auth_type(self) -> str:
+        """S3's `s3:authType`: `REST-QUERY-STRING` for presigned URLs, else `REST-HEADER`."""
+        return "REST-QUERY-STRING" if self.presigned else "REST-HEADER"
 
 
 def parse_credentials(view: HttpRequestView, *, s3: bool = False) -> SignedCredentials | None:
@@ -151,9 +206,9 @@ def parse_credentials(view: HttpRequestView, *, s3: bool = False) -> SignedCrede
     """
     authorization = view.header("authorization") or ""
     query = query_pairs(view.raw_query)
-    presigned = any(name in _PRESIGN_MARKERS for name, _ in query)
+    presigned = any(name in PRESIGN_MARKERS for name, _ in query)
     if authorization and presigned:
-        raise (InvalidArgument if s3 else IncompleteSignature)(_ONE_MECHANISM)
+        raise (InvalidArgument if s3 else IncompleteSignature)(ONE_MECHANISM)
     if authorization:
         return _from_header(view, authorization, s3=s3)
     if presigned:
@@ -183,7 +238,7 @@ def verify(
         )
     _check_signed_headers(view, creds, s3=s3)
     _check_scope(creds, service=service, region=region, s3=s3)
-    _check_time(creds, _utc(clock.now()), s3=s3)
+    _check_time(creds, as_utc(clock.now()), s3=s3)
     secret = secret_for(creds.access_key_id)
     if secret is None:
         if s3:
@@ -191,7 +246,7 @@ def verify(
                 "The AWS Access Key Id you provided does not exist in our records.", AWSAccessKeyId=creds.access_key_id
             )
         raise InvalidClientTokenId("The security token included in the request is invalid.")
-    _check_signature(view, creds, secret, s3=s3)
+    key = _check_signature(view, creds, secret, s3=s3)
     return VerifiedRequest(
         access_key_id=creds.access_key_id,
         session_token=creds.session_token,
@@ -199,6 +254,10 @@ def verify(
         service=creds.scope.service,
         signed_at=creds.request_time,
         presigned=creds.presigned,
+        signature=creds.signature,
+        signer=ChunkSigner(
+            key, access_key_id=creds.access_key_id, request_date=creds.request_date, scope=str(creds.scope)
+        ),
     )
 
 
@@ -218,7 +277,7 @@ def _from_header(view: HttpRequestView, authorization: str, *, s3: bool) -> Sign
     if missing or not has_date:
         raise _incomplete_header(missing, has_date, authorization, s3=s3)
     access_key_id, scope = _parse_credential(params["Credential"], s3=s3, presigned=False)
-    request_time = _parse_amz_date(x_amz_date) if x_amz_date else _parse_http_date(http_date or "")
+    request_time = _parse_amz_date(x_amz_date) if x_amz_date else parse_http_date(http_date or "")
     if request_time is None:
         raise _bad_date(x_amz_date or http_date or "", s3=s3, presigned=False)
     return SignedCredentials(
@@ -300,15 +359,16 @@ def _parse_expires(text: str | None, *, s3: bool) -> int | None:
     if text is None:
         return None
     match = _INTEGER.fullmatch(text)
-    problem = ""
+    problem = s3_problem = ""
     if match is None:
-        problem = "X-Amz-Expires should be a number"
+        problem = s3_problem = "X-Amz-Expires should be a number"
     elif match.group(1) and match.group(2).strip("0"):
-        problem = "X-Amz-Expires must be non-negative"
+        problem = s3_problem = "X-Amz-Expires must be non-negative"
     elif len(match.group(2)) > 7 or int(match.group(2)) > MAX_PRESIGN_EXPIRES:  # length first: int() caps digits
         problem = f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_EXPIRES}"
+        s3_problem = S3_MAX_EXPIRES_MESSAGE
     if match is None or problem:
-        raise _presign_error(problem, problem, s3=s3)
+        raise _presign_error(problem, s3_problem, s3=s3)
     return int(match.group(2))
 
 
@@ -344,9 +404,9 @@ def _parse_amz_date(text: str) -> datetime | None:
         return None
 
 
-def _parse_http_date(text: str) -> datetime | None:
+def parse_http_date(text: str) -> datetime | None:
     try:
-        return _utc(parsedate_to_datetime(text))
+        return as_utc(parsedate_to_datetime(text))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
@@ -361,7 +421,7 @@ def _bad_date(text: str, *, s3: bool, presigned: bool) -> AwsError:
     return AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
 
 
-def _utc(instant: datetime) -> datetime:
+def as_utc(instant: datetime) -> datetime:
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
@@ -376,14 +436,27 @@ def _check_signed_headers(view: HttpRequestView, creds: SignedCredentials, *, s3
         raise _s3_malformed(message, presigned=creds.presigned) if s3 else IncompleteSignature(message)
     if not s3:
         return
-    if not creds.presigned and view.header(CONTENT_SHA256_HEADER) is None:
-        raise InvalidRequest(f"Missing required header for this request: {CONTENT_SHA256_HEADER}")
+    if not creds.presigned:
+        _check_content_sha256(view.header(CONTENT_SHA256_HEADER))
     present = {name.strip().lower() for name, _ in view.headers}
     unsigned = sorted(n for n in present if n.startswith("x-amz-") and n not in signed and n != SECURITY_TOKEN_HEADER)
     if unsigned:
         raise AccessDenied(
             "There were headers present in the request which were not signed", HeadersNotSigned=", ".join(unsigned)
         )
+
+
+def _check_content_sha256(value: str | None) -> None:
+    """Header-signed S3 requests must say how their payload is signed, even a GET's."""
+    if value is None:
+        raise InvalidRequest(f"Missing required header for this request: {CONTENT_SHA256_HEADER}")
+    if value in PAYLOAD_LITERALS or _HEX_SHA256.fullmatch(value):
+        return
+    raise InvalidArgument(
+        f"{CONTENT_SHA256_HEADER} must be {', '.join(PAYLOAD_LITERALS)} or a valid sha256 value.",
+        ArgumentName=CONTENT_SHA256_HEADER,
+        ArgumentValue=value,
+    )
 
 
 def _check_scope(creds: SignedCredentials, *, service: str, region: str | None, s3: bool) -> None:
@@ -436,7 +509,7 @@ def _check_time(creds: SignedCredentials, now: datetime, *, s3: bool) -> None:
         return
     deadline = creds.request_time + timedelta(seconds=creds.expires)
     if now > deadline:
-        extra = {"X-Amz-Expires": str(creds.expires), "Expires": _iso(deadline), "ServerTime": _iso(now)}
+        extra = {"X-Amz-Expires": str(creds.expires), "Expires": iso_time(deadline), "ServerTime": iso_time(now)}
         raise AccessDenied("Request has expired", **(extra if s3 else {}))
 
 
@@ -445,7 +518,7 @@ def _skewed(creds: SignedCredentials, now: datetime, *, future: bool, s3: bool) 
         return RequestTimeTooSkewed(
             "The difference between the request time and the current time is too large.",
             RequestTime=creds.request_date,
-            ServerTime=_iso(now),
+            ServerTime=iso_time(now),
             MaxAllowedSkewMilliseconds=str(int(MAX_SKEW.total_seconds() * 1000)),
         )
     if future:
@@ -459,16 +532,17 @@ def _skewed(creds: SignedCredentials, now: datetime, *, future: bool, s3: bool) 
     )
 
 
-def _iso(instant: datetime) -> str:
+def iso_time(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _check_signature(view: HttpRequestView, creds: SignedCredentials, secret: str, *, s3: bool) -> None:
+def _check_signature(view: HttpRequestView, creds: SignedCredentials, secret: str, *, s3: bool) -> bytes:
+    """Recompute and compare in constant time; the derived key is returned for the chunk-signature chain."""
     scope = creds.scope
     to_sign = string_to_sign(creds.request_date, str(scope), _canonical_request_for(view, creds, s3=s3))
-    expected = signature(signing_key(secret, scope.date, scope.region, scope.service), to_sign)
-    if hmac.compare_digest(expected.encode("ascii"), creds.signature.encode("utf-8", "replace")):
-        return
+    key = signing_key(secret, scope.date, scope.region, scope.service)
+    if hmac.compare_digest(signature(key, to_sign).encode("ascii"), creds.signature.encode("utf-8", "replace")):
+        return key
     if s3:
         raise SignatureDoesNotMatch(
             S3_SIGNATURE_MISMATCH,

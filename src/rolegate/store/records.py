@@ -297,6 +297,88 @@ class AuditEvent(Record):
     explanation: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Bucket(Record):
+    """An S3 bucket: names are global across accounts; the bucket policy is stored with it ("" = none)."""
+
+    TABLE: ClassVar[str] = "s3_buckets"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("account_id",)
+    name: str
+    account_id: str
+    region: str
+    created: datetime
+    policy: str = ""
+    tags: Tags = ()
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object(Record):
+    """An object's metadata. Its bytes are the blob `blob`, or, for a completed multipart upload
+    (`upload_id` set), the ObjectPart blobs of that upload in part-number order."""
+
+    TABLE: ClassVar[str] = "s3_objects"
+    KEY: ClassVar[tuple[str, ...]] = ("bucket", "key")
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    blob: str = ""
+    upload_id: str = ""
+    parts_count: int = 0
+    content_type: str = "binary/octet-stream"
+    metadata: Tags = ()
+    tags: Tags = ()
+    headers: Tags = ()
+    expires: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartUpload(Record):
+    """A multipart upload in progress (removed when completed or aborted)."""
+
+    TABLE: ClassVar[str] = "s3_multipart_uploads"
+    KEY: ClassVar[tuple[str, ...]] = ("upload_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("bucket",)
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: datetime
+    initiator_arn: str
+    initiator_id: str
+    content_type: str = "binary/octet-stream"
+    metadata: Tags = ()
+    tags: Tags = ()
+    headers: Tags = ()
+    expires: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPart(Record):
+    """One uploaded part: of an upload in progress, or of the completed object that kept it."""
+
+    TABLE: ClassVar[str] = "s3_object_parts"
+    KEY: ClassVar[tuple[str, ...]] = ("upload_id", "part_number")
+    upload_id: str
+    part_number: int
+    blob: str
+    size: int
+    etag: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeadBlob(Record):
+    """A blob no metadata refers to any more, written in the same transaction that dropped the reference;
+    its file is removed only after that transaction committed (services/s3/storage.py)."""
+
+    TABLE: ClassVar[str] = "s3_dead_blobs"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+    name: str
+    doomed: datetime
+
+
 ALL_RECORDS: tuple[type[Record], ...] = (
     Setting,
     Account,
@@ -316,4 +398,9 @@ ALL_RECORDS: tuple[type[Record], ...] = (
     MfaDevice,
     Session,
     AuditEvent,
+    Bucket,
+    S3Object,
+    MultipartUpload,
+    ObjectPart,
+    DeadBlob,
 )

@@ -1,0 +1,106 @@
+"""CopyObject: s3:GetObject on the source and s3:PutObject on the destination, each with its own bucket's
+policy and owner. A single-blob source is copied by linking its immutable blob; a multipart source is
+streamed into one new blob, and the copy's ETag is then the MD5 of the whole object, as S3's is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from rolegate.services.context import CallContext
+from rolegate.services.registry import operation
+from rolegate.services.s3.access import (
+    authorize,
+    bucket_of,
+    check_expected_owner,
+    get_bucket,
+    header_keys,
+    object_arn,
+    request_tag_keys,
+)
+from rolegate.services.s3.errors import MAX_PART_SIZE, InvalidArgument, InvalidRequest
+from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp
+from rolegate.services.s3.reads import check_copy_conditions, readable_object
+from rolegate.services.s3.rules import header_tags
+from rolegate.services.s3.storage import blobs_of, purge, release, removed_on_error, segments
+from rolegate.store.records import S3Object
+
+DIRECTIVES = ("COPY", "REPLACE")
+
+
+def copy_source(value: Any) -> tuple[str, str]:
+    """`bucket/key` (URL-encoded, optionally with a leading slash and `?versionId=`) → (bucket, key)."""
+    text = str(value or "").split("?", 1)[0].lstrip("/")
+    bucket, _, key = text.partition("/")
+    if not bucket or not key:
+        raise InvalidArgument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=str(value),
+        )
+    return unquote(bucket), unquote(key)
+
+
+def _directive(params: dict[str, Any], name: str) -> str:
+    value = str(params.get(name) or "COPY")
+    if value not in DIRECTIVES:
+        raise InvalidArgument(f"Unknown {name.replace('Directive', '').lower()} directive.", ArgumentValue=value)
+    return value
+
+
+def _fields(params: dict[str, Any], source: S3Object) -> dict[str, Any]:
+    replace_meta = _directive(params, "MetadataDirective") == "REPLACE"
+    replace_tags = _directive(params, "TaggingDirective") == "REPLACE"
+    tags = header_tags(params.get("Tagging")) if replace_tags else source.tags
+    fields = object_fields(params, tags)
+    if not replace_meta:
+        fields.update(
+            content_type=source.content_type, metadata=source.metadata, headers=source.headers, expires=source.expires
+        )
+    return fields
+
+
+def _check_not_self(params: dict[str, Any], same: bool) -> None:
+    changes = params.get("MetadataDirective") == "REPLACE" or any(
+        params.get(n) for n in ("StorageClass", "ServerSideEncryption", "WebsiteRedirectLocation", "SSEKMSKeyId")
+    )
+    if same and not changes:
+        raise InvalidRequest(
+            "This copy request is illegal because it is trying to copy an object to itself without changing the"
+            " object's metadata, storage class, website redirect location or encryption attributes."
+        )
+
+
+@operation("s3", "CopyObject", auth="handler")
+def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    source_bucket_name, source_key = copy_source(params.get("CopySource"))
+    key = str(params.get("Key", ""))
+    source_bucket = get_bucket(call, source_bucket_name)
+    check_expected_owner(source_bucket, params.get("ExpectedSourceBucketOwner"))
+    source = readable_object(call, source_bucket, source_key)
+    check_copy_conditions(source, params)
+    if source.size > MAX_PART_SIZE:
+        raise InvalidRequest(
+            f"The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PART_SIZE}"
+        )
+    bucket = bucket_of(call, params)
+    _check_not_self(params, (source_bucket.name, source_key) == (bucket.name, key))
+    fields = _fields(params, source)
+    keys = header_keys(params) | request_tag_keys(fields["tags"])
+    authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
+    purge(call)
+    existing = call.tx.get(S3Object, bucket.name, key)
+    check_write_conditions(existing, params, key)
+    blobs = blobs_of(call)
+    if source.upload_id:
+        info = blobs.concat(segments(call, source))
+        name, size, etag = info.name, info.size, etag_of(info.md5)
+    else:
+        name, size, etag = blobs.link(source.blob), source.size, source.etag
+    with removed_on_error(call, name):
+        obj = S3Object(bucket.name, key, size, etag, stamp(call.now), blob=name, **fields)
+        call.tx.put(obj)
+        if existing is not None:
+            release(call, existing)
+    return {"CopyObjectResult": {"ETag": obj.etag, "LastModified": obj.last_modified}, "ServerSideEncryption": "AES256"}

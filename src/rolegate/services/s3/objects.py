@@ -1,0 +1,190 @@
+"""Objects: put, get, head, delete, delete many.
+
+The body is streamed into a blob before the transaction opens (storage.py explains why and how a failure
+cleans up); GetObject answers with an open chunk stream that the server glue sends on after the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from rolegate.services.context import CallContext
+from rolegate.services.registry import operation
+from rolegate.services.s3.access import (
+    authorize,
+    bucket_of,
+    decide,
+    header_keys,
+    object_arn,
+    request_tag_keys,
+)
+from rolegate.services.s3.errors import (
+    ACCESS_DENIED,
+    AccessControlListNotSupported,
+    malformed_xml,
+    no_such_key,
+    precondition_failed,
+)
+from rolegate.services.s3.reads import (
+    STORED_HEADERS,
+    check_conditions,
+    describe,
+    etag_matches,
+    readable_object,
+    select_range,
+)
+from rolegate.services.s3.rules import check_key, header_tags, metadata_of, refuse_customer_keys
+from rolegate.services.s3.storage import drop_object, purge, release, removed_on_error, stream, write_body
+from rolegate.store.records import S3Object, Tags
+
+MAX_DELETE_KEYS = 1000
+ALLOWED_ACLS = frozenset({"private", "bucket-owner-full-control"})
+GRANTS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
+
+
+def etag_of(md5: bytes) -> str:
+    return f'"{md5.hex()}"'
+
+
+def stamp(now: datetime) -> datetime:
+    """S3 keeps modification times to the millisecond."""
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def check_acl(params: Mapping[str, Any]) -> None:
+    """New buckets enforce bucket-owner ownership, so ACLs other than the owner's own are refused."""
+    acl = params.get("ACL")
+    if (acl is not None and acl not in ALLOWED_ACLS) or any(params.get(g) for g in GRANTS):
+        raise AccessControlListNotSupported("The bucket does not allow ACLs")
+
+
+def stored_headers(params: Mapping[str, Any]) -> Tags:
+    pairs: list[tuple[str, str]] = []
+    for name in STORED_HEADERS:
+        value = params.get(name)
+        if name == "ContentEncoding" and isinstance(value, str):
+            value = ",".join(v.strip() for v in value.split(",") if v.strip() and v.strip() != "aws-chunked")
+        if value:
+            pairs.append((name, str(value)))
+    return tuple(pairs)
+
+
+def object_fields(params: Mapping[str, Any], tags: Tags | None = None) -> dict[str, Any]:
+    """Content type, metadata, tags and stored headers of a new object, validated as S3 does."""
+    check_key(str(params.get("Key", "")))
+    check_acl(params)
+    refuse_customer_keys(params)
+    expires = params.get("Expires")
+    return {
+        "content_type": str(params.get("ContentType") or "binary/octet-stream"),
+        "metadata": metadata_of(params),
+        "tags": header_tags(params.get("Tagging")) if tags is None else tags,
+        "headers": stored_headers(params),
+        "expires": expires if isinstance(expires, datetime) else None,
+    }
+
+
+def check_write_conditions(existing: S3Object | None, params: Mapping[str, Any], key: str) -> None:
+    """Conditional writes: If-None-Match: * refuses to overwrite; If-Match needs the current ETag."""
+    if_none_match, if_match = params.get("IfNoneMatch"), params.get("IfMatch")
+    if if_none_match is not None and existing is not None and etag_matches(str(if_none_match), existing.etag):
+        raise precondition_failed("If-None-Match")
+    if if_match is not None:
+        if existing is None:
+            raise no_such_key(key)
+        if not etag_matches(str(if_match), existing.etag):
+            raise precondition_failed("If-Match")
+
+
+@operation("s3", "PutObject", auth="handler")
+def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    key = str(params.get("Key", ""))
+    fields = object_fields(params)
+    info = write_body(call, params)
+    with removed_on_error(call, info.name):
+        bucket = bucket_of(call, params)
+        keys = header_keys(params) | request_tag_keys(fields["tags"])
+        authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
+        purge(call)
+        existing = call.tx.get(S3Object, bucket.name, key)
+        check_write_conditions(existing, params, key)
+        obj = S3Object(bucket.name, key, info.size, etag_of(info.md5), stamp(call.now), blob=info.name, **fields)
+        call.tx.put(obj)
+        if existing is not None:
+            release(call, existing)
+    return {"ETag": obj.etag, "ServerSideEncryption": "AES256"}
+
+
+@operation("s3", "GetObject", auth="handler")
+def get_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    refuse_customer_keys(params)
+    bucket = bucket_of(call, params)
+    obj = readable_object(call, bucket, str(params.get("Key", "")))
+    check_conditions(obj, params)
+    result = describe(obj, params)
+    start, length = select_range(call, obj, params, result)
+    result["Body"] = stream(call, obj, start, length)
+    return result
+
+
+@operation("s3", "HeadObject", auth="handler")
+def head_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    refuse_customer_keys(params)
+    bucket = bucket_of(call, params)
+    obj = readable_object(call, bucket, str(params.get("Key", "")))
+    check_conditions(obj, params)
+    result = describe(obj, params)
+    select_range(call, obj, params, result)
+    return result
+
+
+@operation("s3", "DeleteObject", auth="handler")
+def delete_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    bucket = bucket_of(call, params)
+    key = str(params.get("Key", ""))
+    authorize(call, "s3:DeleteObject", object_arn(bucket.name, key), bucket)
+    purge(call)
+    existing = call.tx.get(S3Object, bucket.name, key)
+    if params.get("IfMatch") is not None:
+        check_write_conditions(existing, {"IfMatch": params["IfMatch"]}, key)
+    if existing is not None:
+        drop_object(call, existing)
+    return {}
+
+
+def _delete_keys(params: Mapping[str, Any]) -> tuple[list[str], bool]:
+    request = params.get("Delete")
+    objects = request.get("Objects") if isinstance(request, Mapping) else None
+    if not isinstance(objects, list) or not objects or len(objects) > MAX_DELETE_KEYS:
+        raise malformed_xml()
+    keys = [item.get("Key") if isinstance(item, Mapping) else None for item in objects]
+    if not all(isinstance(k, str) and k for k in keys):
+        raise malformed_xml()
+    return [str(k) for k in keys], bool(request.get("Quiet")) if isinstance(request, Mapping) else False
+
+
+@operation("s3", "DeleteObjects", auth="handler")
+def delete_objects(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Each key is authorized on its own (s3:DeleteObject); denials are reported per key, as S3 does."""
+    keys, quiet = _delete_keys(params)
+    bucket = bucket_of(call, params)
+    purge(call)
+    deleted: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for key in keys:
+        if not decide(call, "s3:DeleteObject", object_arn(bucket.name, key), bucket).allowed:
+            errors.append({"Key": key, "Code": "AccessDenied", "Message": ACCESS_DENIED})
+            continue
+        existing = call.tx.get(S3Object, bucket.name, key)
+        if existing is not None:
+            drop_object(call, existing)
+        if not quiet:
+            deleted.append({"Key": key})
+    result: dict[str, Any] = {}
+    if deleted:
+        result["Deleted"] = deleted
+    if errors:
+        result["Errors"] = errors
+    return result

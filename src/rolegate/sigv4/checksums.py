@@ -1,0 +1,372 @@
+"""What an S3 request claims about its body (x-amz-content-sha256, Content-MD5, x-amz-checksum-*), checked as read.
+
+S3 reads these claims in a fixed order, and so does this module: the form of every claim is checked before a
+byte of the body is read (InvalidDigest, InvalidRequest), then the body is hashed once, incrementally, and the
+claims are compared in S3's precedence: x-amz-content-sha256 first, then Content-MD5, then the flexible
+checksum. Wordings follow S3's error responses.
+
+CRC32 uses zlib and the SHA and MD5 families hashlib; CRC32C and CRC64NVME have no standard-library
+implementation and are table-driven here (slicing by eight bytes, about 9 MB/s). Only clients with the AWS CRT
+installed send those, never by default. The XXHASH algorithms of the S3 model are answered NotImplemented.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import struct
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from rolegate.errors import AwsError, aws_error
+
+InvalidRequest = aws_error("InvalidRequest", 400)
+InvalidDigest = aws_error("InvalidDigest", 400)
+BadDigest = aws_error("BadDigest", 400)
+XAmzContentSHA256Mismatch = aws_error("XAmzContentSHA256Mismatch", 400)
+S3NotImplemented = aws_error("NotImplemented", 501, sender_fault=False)
+IncompleteBody = aws_error("IncompleteBody", 400)
+
+READ_SIZE = 64 * 1024
+CHECKSUM_PREFIX = "x-amz-checksum-"
+# x-amz-checksum-* request headers that name a mode or an algorithm rather than carry a value.
+NOT_CHECKSUM_VALUES = frozenset({"x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"})
+MULTIPLE_CHECKSUMS = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+class Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+
+class _Crc:
+    """A reflected CRC of up to 64 bits, table-driven eight bytes at a time; `digest` is big-endian, as S3 sends it."""
+
+    def __init__(self, tables: Sequence[Sequence[int]], width: int) -> None:
+        self._tables = tables
+        self._mask = (1 << width) - 1
+        self._width = width
+        self._crc = self._mask
+
+    def update(self, data: bytes, /) -> None:
+        t0, t1, t2, t3, t4, t5, t6, t7 = self._tables
+        crc = self._crc
+        whole = len(data) - len(data) % 8
+        view = memoryview(data)
+        for (chunk,) in struct.iter_unpack("<Q", view[:whole]):
+            word = chunk ^ crc
+            crc = (
+                t7[word & 0xFF]
+                ^ t6[(word >> 8) & 0xFF]
+                ^ t5[(word >> 16) & 0xFF]
+                ^ t4[(word >> 24) & 0xFF]
+                ^ t3[(word >> 32) & 0xFF]
+                ^ t2[(word >> 40) & 0xFF]
+                ^ t1[(word >> 48) & 0xFF]
+                ^ t0[word >> 56]
+            )
+        for byte in view[whole:]:
+            crc = t0[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+        self._crc = crc
+
+    def digest(self) -> bytes:
+        return (self._crc ^ self._mask).to_bytes(self._width // 8, "big")
+
+
+def _crc_tables(reflected_polynomial: int) -> tuple[tuple[int, ...], ...]:
+    """Slicing-by-8 tables: table k advances a byte through k further zero bytes."""
+    first = []
+    for index in range(256):
+        crc = index
+        for _ in range(8):
+            crc = (crc >> 1) ^ reflected_polynomial if crc & 1 else crc >> 1
+        first.append(crc)
+    tables = [tuple(first)]
+    for _ in range(7):
+        previous = tables[-1]
+        tables.append(tuple((value >> 8) ^ first[value & 0xFF] for value in previous))
+    return tuple(tables)
+
+
+_CRC32C_TABLES = _crc_tables(0x82F63B78)  # Castagnoli, as in iSCSI
+_CRC64NVME_TABLES = _crc_tables(0x9A6C9329AC4BC9B5)  # NVMe; reflected form of 0xAD93D23594C93659
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self._crc = 0
+
+    def update(self, data: bytes, /) -> None:
+        self._crc = zlib.crc32(data, self._crc)
+
+    def digest(self) -> bytes:
+        return self._crc.to_bytes(4, "big")
+
+
+ALGORITHMS: dict[str, Callable[[], Hasher]] = {
+    "CRC32": _Crc32,
+    "CRC32C": lambda: _Crc(_CRC32C_TABLES, 32),
+    "CRC64NVME": lambda: _Crc(_CRC64NVME_TABLES, 64),
+    "SHA1": hashlib.sha1,
+    "SHA256": hashlib.sha256,
+    "SHA512": hashlib.sha512,
+    "MD5": lambda: hashlib.md5(usedforsecurity=False),
+}
+DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32, "SHA512": 64, "MD5": 16}
+NOT_IMPLEMENTED = frozenset({"XXHASH64", "XXHASH3", "XXHASH128"})
+
+
+def new_hasher(algorithm: str) -> Hasher:
+    """A fresh hasher for an S3 checksum algorithm name (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`)."""
+    return ALGORITHMS[algorithm]()
+
+
+def checksum_header(algorithm: str) -> str:
+    return CHECKSUM_PREFIX + algorithm.lower()
+
+
+def algorithm_of(header_name: str) -> str | None:
+    """`x-amz-checksum-crc32` -> `CRC32`; None for a name that is not a supported checksum header.
+
+    Raises S3's NotImplemented for the algorithms in the S3 model that this server cannot compute.
+    """
+    name = header_name.strip().lower()
+    if not name.startswith(CHECKSUM_PREFIX):
+        return None
+    algorithm = name[len(CHECKSUM_PREFIX) :].upper()
+    if algorithm in NOT_IMPLEMENTED:
+        raise S3NotImplemented("A header you provided implies functionality that is not implemented.", Header=name)
+    return algorithm if algorithm in ALGORITHMS else None
+
+
+def decode_digest(value: str, size: int) -> bytes | None:
+    """Strict base64: the canonical encoding of exactly `size` bytes, or None (`y/Q5Jh==` is not `y/Q5Jg==`)."""
+    text = value.strip()
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != size or base64.b64encode(raw).decode("ascii") != text:
+        return None
+    return raw
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def sha256_file(source: BinaryIO, *, chunk_size: int = READ_SIZE) -> str:
+    """Hex SHA-256 of a file read from its current position to the end, a chunk at a time (for the glue)."""
+    digest = hashlib.sha256()
+    while block := source.read(chunk_size):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+# --- the claims a request makes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksumClaim:
+    """A flexible checksum: its algorithm and, when sent as a header, the digest it must equal."""
+
+    algorithm: str
+    expected: bytes | None  # None: the value comes in the aws-chunked trailer
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadClaims:
+    """Everything a request says its body must hash to, already checked for form."""
+
+    content_sha256: str | None = None  # compared case-insensitively with the body's hex SHA-256
+    content_md5: bytes | None = None
+    checksum: ChecksumClaim | None = None
+    trailer: str | None = None  # the checksum header name announced in x-amz-trailer
+
+
+def parse_claims(
+    headers: Sequence[tuple[str, str]], *, content_sha256: str | None, checksum_describes_body: bool = True
+) -> PayloadClaims:
+    """Read and validate the body claims in S3's order; raises InvalidDigest / InvalidRequest before any body is read.
+
+    `content_sha256` is the literal the body must hash to (None when the payload is unsigned or streamed).
+    `checksum_describes_body=False` (CompleteMultipartUpload) keeps x-amz-checksum-* headers out of the body check:
+    there they describe the assembled object.
+    """
+    md5 = _content_md5(headers)
+    values = [(name.strip().lower(), value) for name, value in headers]
+    checksum_headers = [(n, v) for n, v in values if n.startswith(CHECKSUM_PREFIX) and n not in NOT_CHECKSUM_VALUES]
+    trailer_value = next((v for n, v in values if n == "x-amz-trailer"), None)
+    trailers = _trailer_names(trailer_value) if trailer_value is not None else []
+    if len(checksum_headers) > 1 or len(trailers) > 1 or len(checksum_headers) + len(trailers) > 2:
+        raise InvalidRequest(MULTIPLE_CHECKSUMS)
+    if checksum_headers and trailers:
+        raise InvalidRequest("Expecting a single x-amz-checksum- header")
+    claim = _header_claim(*checksum_headers[0]) if checksum_headers else None
+    trailer = trailers[0] if trailers else None
+    if trailer is not None:
+        claim = ChecksumClaim(algorithm_of(trailer) or "", None)
+    _check_sdk_algorithm(values, claim)
+    return PayloadClaims(
+        content_sha256=content_sha256,
+        content_md5=md5,
+        checksum=claim if checksum_describes_body or claim is None or claim.expected is None else None,
+        trailer=trailer,
+    )
+
+
+def _content_md5(headers: Sequence[tuple[str, str]]) -> bytes | None:
+    value = next((v for n, v in headers if n.strip().lower() == "content-md5"), None)
+    if value is None:
+        return None
+    raw = decode_digest(value, 16)
+    if raw is None:
+        raise InvalidDigest("The Content-MD5 you specified was invalid.", **{"Content-MD5": value.strip()})
+    return raw
+
+
+def _header_claim(name: str, value: str) -> ChecksumClaim:
+    algorithm = algorithm_of(name)
+    if algorithm is None:
+        raise InvalidRequest("The algorithm type you specified in x-amz-checksum- header is invalid.")
+    expected = decode_digest(value, DIGEST_SIZES[algorithm])
+    if expected is None:
+        raise InvalidRequest(f"Value for {name} header is invalid.")
+    return ChecksumClaim(algorithm, expected)
+
+
+def _trailer_names(value: str) -> list[str]:
+    """x-amz-trailer as S3 reads it: trailing commas and blanks are tolerated, anything else must be a checksum."""
+    names = [name.strip().lower() for name in value.strip().rstrip(",").split(",")]
+    if any(algorithm_of(name) is None for name in names):
+        raise InvalidRequest("The value specified in the x-amz-trailer header is not supported")
+    return names
+
+
+def _check_sdk_algorithm(values: Sequence[tuple[str, str]], claim: ChecksumClaim | None) -> None:
+    declared = next((v for n, v in values if n == "x-amz-sdk-checksum-algorithm"), None)
+    if declared is None:
+        return
+    if claim is None:
+        raise InvalidRequest(
+            "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers "
+            "were found."
+        )
+    if declared.strip().upper() != claim.algorithm:
+        raise InvalidRequest("Value for x-amz-sdk-checksum-algorithm header is invalid.")
+
+
+def is_hex_sha256(value: str) -> bool:
+    return _HEX_SHA256.fullmatch(value) is not None
+
+
+# --- checking a body against its claims -----------------------------------------------------------------------
+
+
+class BodyDigests:
+    """Hashes a body as it streams past and, at the end, compares it with the claims in S3's precedence."""
+
+    def __init__(self, claims: PayloadClaims) -> None:
+        self.claims = claims
+        self.length = 0
+        self.checksum_value: str | None = None  # base64, once verified
+        self._sha256 = hashlib.sha256() if claims.content_sha256 is not None else None
+        self._md5 = hashlib.md5(usedforsecurity=False) if claims.content_md5 is not None else None
+        self._checksum = (claims.checksum, new_hasher(claims.checksum.algorithm)) if claims.checksum else None
+
+    def update(self, data: bytes) -> None:
+        self.length += len(data)
+        for hasher in (self._sha256, self._md5, self._checksum[1] if self._checksum else None):
+            if hasher is not None:
+                hasher.update(data)
+
+    def verify(self, trailer_value: bytes | None = None) -> None:
+        """Raise for the first claim the body breaks; `trailer_value` is the digest an aws-chunked trailer carried."""
+        claimed_sha256, claimed_md5 = self.claims.content_sha256, self.claims.content_md5
+        if self._sha256 is not None and claimed_sha256 is not None:
+            computed = self._sha256.hexdigest()
+            if not hmac.compare_digest(computed, claimed_sha256.lower()):
+                raise XAmzContentSHA256Mismatch(
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                    ClientComputedContentSHA256=claimed_sha256,
+                    S3ComputedContentSHA256=computed,
+                )
+        if self._md5 is not None and claimed_md5 is not None:
+            computed_md5 = self._md5.digest()
+            if not hmac.compare_digest(computed_md5, claimed_md5):
+                raise BadDigest(
+                    "The Content-MD5 you specified did not match what we received.",
+                    ExpectedDigest=claimed_md5.hex(),
+                    CalculatedDigest=b64(computed_md5),
+                )
+        if self._checksum is not None:
+            claim, hasher = self._checksum
+            expected = claim.expected if claim.expected is not None else trailer_value
+            computed_checksum = hasher.digest()
+            if expected is None or not hmac.compare_digest(computed_checksum, expected):
+                raise BadDigest(f"The {claim.algorithm} you specified did not match the calculated checksum.")
+            self.checksum_value = b64(computed_checksum)
+
+    @property
+    def checksum(self) -> tuple[str, str] | None:
+        """(algorithm, base64 value) of the verified flexible checksum, once `verify` has passed."""
+        if self._checksum is None or self.checksum_value is None:
+            return None
+        return self._checksum[0].algorithm, self.checksum_value
+
+
+def incomplete_body(provided: int, expected: int) -> AwsError:
+    """S3's IncompleteBody for a body whose byte count differs from the announced one."""
+    return IncompleteBody(
+        "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        NumberBytesExpected=str(expected),
+        NumberBytesProvided=str(provided),
+    )
+
+
+class VerifiedBody:
+    """A plain (not aws-chunked) body read through `read(n)`, its claims checked before its last byte is handed out.
+
+    `length` is the body's size (the spooled Content-Length). Holding back the final block until every claim
+    holds means no consumer sees a complete body that failed its checks, with memory bounded by one block.
+    """
+
+    def __init__(self, source: BinaryIO, claims: PayloadClaims, length: int) -> None:
+        self.decoded_length = length
+        self._source = source
+        self._digests = BodyDigests(claims)
+        self._remaining = length
+        self._ready = b""
+        self._done = False
+
+    @property
+    def checksum(self) -> tuple[str, str] | None:
+        """(algorithm, base64 value) of the verified flexible checksum, available once the body is read."""
+        return self._digests.checksum
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return b"".join(iter(lambda: self.read(READ_SIZE), b""))
+        while not self._ready and not self._done:
+            self._step()
+        taken, self._ready = self._ready[:size], self._ready[size:]
+        return taken
+
+    def _step(self) -> None:
+        block = self._source.read(min(READ_SIZE, self._remaining)) if self._remaining else b""
+        if self._remaining and not block:
+            raise incomplete_body(self._digests.length, self.decoded_length)
+        self._remaining -= len(block)
+        self._digests.update(block)
+        if not self._remaining:
+            self._digests.verify()
+            self._done = True
+        self._ready = block
