@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from rolegate import __version__
-from rolegate.cli import explain, policy, revoke, serve
+from rolegate.cli import assume, explain, policy, revoke, serve
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -19,6 +19,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...]
     ("serve", "run the enforcing IAM + STS + Organizations endpoint", serve.configure_serve),
     ("explain", "explain a denied request by its request id (which gate, which statement)", explain.configure_explain),
     ("revoke-sessions", "revoke every session of a role issued until now", revoke.configure_revoke),
+    ("assume", "assume a role: export, write a profile, run a command, or serve SDKs", assume.configure_assume),
 )
 
 DESCRIPTION = (

@@ -87,7 +87,13 @@ class Pipeline:
         if claimed is None:
             raise MissingAuthenticationToken("Request is missing Authentication Token")
         caller, secret = self.services.authenticate(claimed.access_key_id, claimed.session_token)
-        verify(view, lambda key: secret if key == claimed.access_key_id else None, self.services.clock, service=service)
+        verify(
+            view,
+            lambda key: secret if key == claimed.access_key_id else None,
+            self.services.clock,
+            service=service,
+            claimed=claimed,
+        )
         return caller
 
     def _query(self, params: dict[str, str], service: str, caller: Caller, facts: RequestFacts) -> Response:

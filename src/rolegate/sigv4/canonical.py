@@ -18,6 +18,7 @@ HTTP clients put on the wire for `str` headers. Decisions that are not obvious:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Collection, Iterable
@@ -143,6 +144,7 @@ def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode(_ENCODING), hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=1024)  # one derivation per key and day, not per request
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     """The derived key: HMAC chain over date, region, service and the terminator, seeded by `AWS4` + secret."""
     k_date = _hmac(f"AWS4{secret}".encode(_ENCODING), date)

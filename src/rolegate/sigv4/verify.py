@@ -35,7 +35,6 @@ from rolegate.errors import (
 )
 from rolegate.sigv4.canonical import (
     ALGORITHM,
-    AMZ_DATE_FORMAT,
     TERMINATOR,
     UNSIGNED_PAYLOAD,
     amz_date,
@@ -111,10 +110,16 @@ class HttpRequestView:
     raw_query: str
     headers: list[tuple[str, str]]
     payload_hash: str
+    _index: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[str]] = {}
+        for key, value in self.headers:
+            index.setdefault(key.strip().lower(), []).append(value)
+        object.__setattr__(self, "_index", index)  # verification looks headers up ~8 times per request
 
     def header_values(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.strip().lower() == wanted]
+        return list(self._index.get(name.lower(), ()))
 
     def header(self, name: str) -> str | None:
         """The first value of a header, trimmed; None when absent."""
@@ -227,9 +232,12 @@ def verify(
     service: str,
     region: str | None = None,
     s3: bool = False,
+    claimed: SignedCredentials | None = None,
 ) -> VerifiedRequest:
-    """Check a request's SigV4 signature; `region=None` accepts any region in the credential scope."""
-    creds = parse_credentials(view, s3=s3)
+    """Check a request's SigV4 signature; `region=None` accepts any region in the credential scope.
+
+    `claimed` is what `parse_credentials(view)` already returned, when the caller needed it first."""
+    creds = claimed if claimed is not None else parse_credentials(view, s3=s3)
     if creds is None:
         raise (
             AccessDenied("Access Denied")
@@ -398,8 +406,16 @@ def _split_signed_headers(text: str) -> tuple[str, ...]:
 def _parse_amz_date(text: str) -> datetime | None:
     if not _AMZ_DATE.fullmatch(text):
         return None
-    try:
-        return datetime.strptime(text, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    try:  # positional slicing: several times cheaper than strptime on the hot path
+        return datetime(
+            int(text[0:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[9:11]),
+            int(text[11:13]),
+            int(text[13:15]),
+            tzinfo=UTC,
+        )
     except ValueError:
         return None
 
