@@ -44,6 +44,24 @@ def _decode(hint: Any, value: Any) -> Any:
     return value
 
 
+def _plain(hint: Any) -> bool:
+    """Whether values of this type come out of JSON as they are (no datetimes, no tuples inside)."""
+    return hint is not datetime and datetime not in typing.get_args(hint) and typing.get_origin(hint) is not tuple
+
+
+_LAYOUTS: dict[type[Record], tuple[frozenset[str], dict[str, Any]]] = {}
+
+
+def _layout(kind: type[Record]) -> tuple[frozenset[str], dict[str, Any]]:
+    """The record's field names, and the hints of the fields that need decoding, computed once per kind."""
+    layout = _LAYOUTS.get(kind)
+    if layout is None:
+        hints = _hints(kind)
+        names = frozenset(f.name for f in dataclasses.fields(kind))
+        layout = _LAYOUTS[kind] = (names, {n: hints[n] for n in names if not _plain(hints[n])})
+    return layout
+
+
 def to_payload(record: Record) -> str:
     data = {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
@@ -51,7 +69,10 @@ def to_payload(record: Record) -> str:
 
 def from_payload(kind: type[R], payload: str) -> R:
     data = json.loads(payload)
-    hints = _hints(kind)
-    names = {f.name for f in dataclasses.fields(kind)}
-    values = {name: _decode(hints[name], value) for name, value in data.items() if name in names}
+    names, special = _layout(kind)
+    values = {
+        name: (_decode(special[name], value) if name in special else value)
+        for name, value in data.items()
+        if name in names
+    }
     return kind(**values)

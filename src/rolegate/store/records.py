@@ -375,8 +375,10 @@ class DeadBlob(Record):
 
     TABLE: ClassVar[str] = "s3_dead_blobs"
     KEY: ClassVar[tuple[str, ...]] = ("name",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("minute",)
     name: str
     doomed: datetime
+    minute: str = ""  # `doomed` as YYYYmmddHHMM: purges look rows up by minute, never scan the graveyard
 
 
 ALL_RECORDS: tuple[type[Record], ...] = (

@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import io
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rolegate.services.context import CallContext
@@ -24,6 +25,7 @@ from rolegate.store.interface import Store
 from rolegate.store.records import DeadBlob, ObjectPart, S3Object
 
 GRACE = timedelta(minutes=10)
+PURGE_INTERVAL = timedelta(seconds=30)
 ORPHAN_AGE_SECONDS = 3600.0
 
 
@@ -62,18 +64,49 @@ def removed_on_error(call: CallContext, name: str) -> Iterator[None]:
 
 
 def purge(call: CallContext) -> None:
-    """Delete the files of blobs whose removal was committed at least GRACE ago (write calls only)."""
+    """Delete the files of blobs whose removal was committed at least GRACE ago (write calls only).
+
+    At most once per PURGE_INTERVAL per process, and by minute: the graveyard is looked up one indexed
+    minute at a time from where the last purge stopped (the first purge of a process reads it whole)."""
     blobs = blobs_of(call)
-    for dead in call.tx.find(DeadBlob):
-        if call.now - dead.doomed >= GRACE:
-            blobs.delete(dead.name)
-            call.tx.delete(DeadBlob, dead.name)
+    state = _PURGES.setdefault(blobs, _PurgeState())
+    if state.next_run is not None and call.now < state.next_run:
+        return
+    state.next_run = call.now + PURGE_INTERVAL
+    cutoff = call.now - GRACE
+    if state.cursor is None:
+        doomed = [d for d in call.tx.find(DeadBlob) if d.doomed <= cutoff]
+    else:
+        doomed = []
+        minute = state.cursor
+        while minute <= cutoff:
+            doomed.extend(d for d in call.tx.find(DeadBlob, minute=_minute(minute)) if d.doomed <= cutoff)
+            minute += timedelta(minutes=1)
+    for dead in doomed:
+        blobs.delete(dead.name)
+        call.tx.delete(DeadBlob, dead.name)
+    state.cursor = cutoff.replace(second=0, microsecond=0)
+
+
+class _PurgeState:
+    """Per blob store: when the next purge may run, and the first minute it still has to look at."""
+
+    def __init__(self) -> None:
+        self.next_run: datetime | None = None
+        self.cursor: datetime | None = None
+
+
+_PURGES: weakref.WeakKeyDictionary[BlobStore, _PurgeState] = weakref.WeakKeyDictionary()
+
+
+def _minute(instant: datetime) -> str:
+    return instant.strftime("%Y%m%d%H%M")
 
 
 def discard(call: CallContext, *names: str) -> None:
     for name in names:
         if name:
-            call.tx.put(DeadBlob(name, call.now))
+            call.tx.put(DeadBlob(name, call.now, _minute(call.now)))
 
 
 def parts_of(call: CallContext, upload_id: str) -> list[ObjectPart]:

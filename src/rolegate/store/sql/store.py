@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Delete, Select, and_, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Delete, Dialect, Select, and_, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from rolegate.store.codec import from_payload, to_payload
@@ -43,6 +43,23 @@ def _memo(name: str, kind: type[Record], fields: tuple[str, ...], build: Any) ->
     return statement
 
 
+class _Compiled:
+    """A prebuilt statement compiled once for a dialect: SQL text and how to order its parameters."""
+
+    __slots__ = ("order", "sql")
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+
+    def parameters(self, binds: dict[str, str]) -> Any:
+        return binds if self.order is None else tuple(binds[name] for name in self.order)
+
+
+_COMPILED: dict[tuple[str, type[Record], tuple[str, ...], str], _Compiled] = {}
+
+
 def _build_select(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
     table = table_for(kind)
     query = select(table.c.payload).order_by(*(table.c[n] for n in kind.KEY))
@@ -71,24 +88,35 @@ class SqlTransaction:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.written: set[str] = set()
+        self._cursor: Any = None
+
+    def _rows(self, name: str, kind: type[Record], fields: tuple[str, ...], build: Any, binds: dict[str, str]) -> Any:
+        """Run a prebuilt read on the driver's cursor, inside the transaction SQLAlchemy began: the reads
+        that every request makes skip the per-statement machinery of SQLAlchemy's execution layer."""
+        dialect = self.connection.dialect
+        key = (name, kind, fields, dialect.name)
+        compiled = _COMPILED.get(key)
+        if compiled is None:
+            compiled = _COMPILED[key] = _Compiled(_memo(name, kind, fields, build), dialect)
+        if self._cursor is None:
+            self._cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._cursor.execute(compiled.sql, compiled.parameters(binds))
+        return self._cursor
 
     def get(self, kind: type[R], *key: str) -> R | None:
         fields, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
-        payload = self.connection.execute(_memo("select", kind, fields, _build_select), binds).scalar_one_or_none()
-        return None if payload is None else from_payload(kind, payload)
+        row = self._rows("select", kind, fields, _build_select, binds).fetchone()
+        return None if row is None else from_payload(kind, row[0])
 
     def find(self, kind: type[R], **where: Any) -> list[R]:
         check_where(kind, where)
         fields, binds = _binds(kind, where)
-        return [
-            from_payload(kind, p)
-            for p in self.connection.execute(_memo("select", kind, fields, _build_select), binds).scalars()
-        ]
+        return [from_payload(kind, row[0]) for row in self._rows("select", kind, fields, _build_select, binds)]
 
     def count(self, kind: type[R], **where: Any) -> int:
         check_where(kind, where)
         fields, binds = _binds(kind, where)
-        return int(self.connection.execute(_memo("count", kind, fields, _build_count), binds).scalar_one())
+        return int(self._rows("count", kind, fields, _build_count, binds).fetchone()[0])
 
     def insert(self, record: Record) -> None:
         try:
