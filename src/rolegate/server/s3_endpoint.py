@@ -29,6 +29,7 @@ from rolegate.services.registry import REGISTRY
 from rolegate.sigv4 import HttpRequestView, s3_payload_reader, verify_s3
 
 SPOOL_IN_MEMORY = 1024 * 1024
+INLINE_BODY_BYTES = 256 * 1024
 MAX_UPLOAD_BYTES = 5 * 1024**3  # S3's largest single PUT
 _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/s3/")
 _S3_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&%/]+(?:%2F|/)s3(?:%2F|/)")
@@ -107,6 +108,8 @@ class S3Endpoint:
             )
             result = self.services.invoke(caller, "s3", operation.name, params, facts)
             status, response_headers, body = s3_response(operation, result, request_id=request_id, method=method)
+            if not isinstance(body, bytes | bytearray) and _length(response_headers) <= INLINE_BODY_BYTES:
+                body = _drain(body)  # small objects: one send, no threadpool hop per chunk
             return status, list(response_headers), body
         except Exception as error:  # every failure is an S3 error document, never a traceback
             status, error_headers, error_body = s3_error_response(error, request_id, _resource(path), method=method)
@@ -174,6 +177,20 @@ async def _send(send: Send, status: int, headers: list[tuple[str, str]], body: A
 
 
 _END: Any = object()
+
+
+def _length(headers: Iterable[tuple[str, str]]) -> int:
+    value = next((v for k, v in headers if k.lower() == "content-length"), "")
+    return int(value) if value.isdigit() else INLINE_BODY_BYTES + 1
+
+
+def _drain(chunks: Iterable[bytes]) -> bytes:
+    try:
+        return b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str:
