@@ -150,6 +150,7 @@ demo world: dev account {dev}, prod account {prod} (management {world.management
   endpoint_url = {endpoint}
 
   [profile prod]
+  region = us-east-1
   source_profile = natan
   role_arn = arn:aws:iam::{prod}:role/MyApp/MyS3Access
   external_id = {EXTERNAL_ID}
@@ -168,8 +169,9 @@ try:
     for command in (
         "aws sts get-caller-identity --profile natan",
         f"aws sts assume-role --profile natan --role-arn {guest} --role-session-name session",
-        f"aws sts assume-role --profile natan --role-arn {my_app} --role-session-name s   # AccessDenied",
-        f"aws sts assume-role --profile natan --role-arn {my_app} --role-session-name s --external-id {EXTERNAL_ID}",
+        f"aws sts assume-role --profile natan --role-arn {my_app} --role-session-name session   # AccessDenied",
+        f"aws sts assume-role --profile natan --role-arn {my_app} --role-session-name session"
+        f" --external-id {EXTERNAL_ID}",
         "aws sts get-caller-identity --profile prod",
     ):
         print(f"  {command}")

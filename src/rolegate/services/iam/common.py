@@ -73,8 +73,18 @@ def group_resource(call: CallContext, params: dict[str, Any]) -> str:
     return f"arn:aws:iam::{account_of(call)}:group{path}{name}"
 
 
+def listing_resource(kind: str) -> Callable[[CallContext, dict[str, Any]], str]:
+    """ListRoles/ListUsers/ListGroups are authorized on the path they list, as IAM reports them:
+    `arn:aws:iam::<account>:role/` (plus PathPrefix), so `role/*` in a policy covers listing roles."""
+
+    def resource(call: CallContext, params: dict[str, Any]) -> str:
+        return f"arn:aws:iam::{account_of(call)}:{kind}{params.get('PathPrefix') or '/'}"
+
+    return resource
+
+
 def account_resource(call: CallContext, _params: dict[str, Any]) -> str:
-    """Account-wide IAM actions (List*, GetAccountSummary, ...) are authorized on `*`."""
+    """Account-wide IAM actions (ListPolicies, GetAccountSummary, ...) are authorized on `*`."""
     return "*"
 
 

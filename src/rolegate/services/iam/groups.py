@@ -8,11 +8,11 @@ from typing import Any
 from rolegate.services.context import CallContext
 from rolegate.services.iam.common import (
     account_of,
-    account_resource,
     get_group,
     get_user,
     group_out,
     group_resource,
+    listing_resource,
     paginate,
     user_out,
     user_resource,
@@ -55,7 +55,7 @@ def get_group_op(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"Group": group_out(group), **paginate(_members(call, group), params, "Users", user_out)}
 
 
-@operation("iam", "ListGroups", resource=account_resource)
+@operation("iam", "ListGroups", resource=listing_resource("group"))
 def list_groups(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     groups = with_path_prefix(call.tx.find(Group, account_id=account_of(call)), params, lambda g: g.path)
     return paginate(groups, params, "Groups", group_out)

@@ -8,8 +8,8 @@ from typing import Any
 from rolegate.services.context import CallContext
 from rolegate.services.iam.common import (
     account_of,
-    account_resource,
     get_role,
+    listing_resource,
     paginate,
     role_out,
     role_resource,
@@ -63,7 +63,7 @@ def get_role_op(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"Role": role_out(get_role(call, params["RoleName"]))}
 
 
-@operation("iam", "ListRoles", resource=account_resource)
+@operation("iam", "ListRoles", resource=listing_resource("role"))
 def list_roles(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     roles = with_path_prefix(call.tx.find(Role, account_id=account_of(call)), params, lambda r: r.path)
     return paginate(roles, params, "Roles", role_out)

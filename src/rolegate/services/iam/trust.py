@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 
 from rolegate.policy import PolicyKind
+from rolegate.policy.parse import SYNTAX, load_json
 from rolegate.services.context import CallContext
 from rolegate.services.iam.common import checked_document, policy_size
 from rolegate.services.iam.errors import LimitExceeded, MalformedPolicyDocument
 from rolegate.store.records import Account, Role, User
 
 TRUST_POLICY_QUOTA = 2048
+# CreateRole and UpdateAssumeRolePolicy word text that is not JSON at all differently from the permission-policy
+# operations ("Syntax errors in policy."); this is what `--assume-role-policy-document trust.json` without
+# `file://` answers.
+INVALID_JSON = "This policy contains invalid Json"
 
 
 def checked_trust_policy(call: CallContext, document: str) -> str:
+    error = load_json(document)[1]
+    if error is not None and error.message == SYNTAX:
+        raise MalformedPolicyDocument(INVALID_JSON)
     checked_document(document, PolicyKind.TRUST)
     if policy_size(document) > TRUST_POLICY_QUOTA:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}")

@@ -16,8 +16,8 @@ from rolegate.errors import ValidationError
 from rolegate.services.context import CallContext
 from rolegate.services.iam.common import (
     account_of,
-    account_resource,
     get_user,
+    listing_resource,
     paginate,
     tags_page,
     user_out,
@@ -108,7 +108,7 @@ def root_user_out(call: CallContext) -> dict[str, Any]:
     return {"UserId": account_of(call), "Arn": f"arn:aws:iam::{account_of(call)}:root", "CreateDate": created}
 
 
-@operation("iam", "ListUsers", resource=account_resource)
+@operation("iam", "ListUsers", resource=listing_resource("user"))
 def list_users(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     users = with_path_prefix(call.tx.find(User, account_id=account_of(call)), params, lambda u: u.path)
     return paginate(users, params, "Users", user_out)
