@@ -57,13 +57,13 @@ def test_snippets_point_at_this_server(demo: Demo) -> None:
     assert f"endpoint_url = {demo.server.endpoint}" in demo.config
     assert "[profile natan]" in demo.config
     assert "[natan]" in demo.credentials
-    assert len(demo.commands) == 5
+    assert len(demo.commands) == 8
     assert all(command.startswith("aws ") for command in demo.commands)
 
 
 def test_printed_commands(demo: Demo, cli: AwsCli) -> None:
     natan = f"arn:aws:iam::{demo.dev}:user/natan"
-    who, guest, denied, my_app, prod_profile = (cli.bash(command) for command in demo.commands)
+    who, guest, denied, my_app, prod_profile = (cli.bash(command) for command in demo.commands[:5])
     assert who.returncode == 0, who.stderr
     assert who.json()["Arn"] == natan
     assert guest.returncode == 0, guest.stderr
@@ -81,6 +81,16 @@ def test_printed_commands(demo: Demo, cli: AwsCli) -> None:
     assert my_app.json()["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{demo.prod}:assumed-role/MyS3Access/session"
     assert prod_profile.returncode == 0, prod_profile.stderr
     assert prod_profile.json()["Arn"].startswith(f"arn:aws:sts::{demo.prod}:assumed-role/MyS3Access/")
+
+
+def test_printed_s3_commands(demo: Demo, cli: AwsCli) -> None:
+    listing, download, dev_alone = (cli.bash(command) for command in demo.commands[5:])
+    assert listing.returncode == 0, listing.stderr
+    assert "weekly.csv" in listing.stdout
+    assert download.returncode == 0, download.stderr
+    assert download.stdout.startswith("week,visits")
+    assert dev_alone.returncode != 0
+    assert "AccessDenied" in dev_alone.stderr
 
 
 def test_second_start_keeps_the_world(demo: Demo) -> None:

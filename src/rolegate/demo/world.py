@@ -5,6 +5,7 @@ sts:AssumeRole on both, and the user natan in that group with an access key."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,29 @@ def _prod(builder: _Builder, prod: str, dev: str) -> None:
     )
 
 
+def demo_bucket(prod: str) -> str:
+    """Bucket names are global: the prod account's id keeps the demo's unique."""
+    return f"prod-reports-{prod}"
+
+
+def _prod_bucket(builder: _Builder, prod: str) -> None:
+    """A prod bucket with a tagged report, for `aws s3 ls` and `aws s3 cp` under the assumed roles."""
+    bucket = demo_bucket(prod)
+    builder.call(prod, "s3", "CreateBucket", Bucket=bucket)
+    report = b"week,visits\n2026-W47,1337\n"
+    builder.call(
+        prod,
+        "s3",
+        "PutObject",
+        Bucket=bucket,
+        Key="reports/weekly.csv",
+        Body=io.BytesIO(report),
+        ContentLength=len(report),
+        ContentType="text/csv",
+        Tagging="Environment=production",
+    )
+
+
 def _dev(builder: _Builder, dev: str, prod: str) -> tuple[str, str]:
     policy = builder.call(
         dev,
@@ -128,6 +152,7 @@ def build_demo_world(runtime: Runtime) -> DemoWorld | None:
     management = runtime.root.account_id
     dev, prod = _accounts(builder, management)
     _prod(builder, prod, dev)
+    _prod_bucket(builder, prod)
     key_id, secret = _dev(builder, dev, prod)
     with store.transaction() as tx:
         tx.put(Setting(DEMO_SETTING, json.dumps({"dev": dev, "prod": prod})))
@@ -173,6 +198,9 @@ try:
         f"aws sts assume-role --profile natan --role-arn {my_app} --role-session-name session"
         f" --external-id {EXTERNAL_ID}",
         "aws sts get-caller-identity --profile prod",
+        f"aws s3 ls s3://{demo_bucket(prod)}/reports/ --profile prod",
+        f"aws s3 cp s3://{demo_bucket(prod)}/reports/weekly.csv - --profile prod",
+        f"aws s3 ls s3://{demo_bucket(prod)} --profile natan   # AccessDenied: dev's identity policy alone cannot",
     ):
         print(f"  {command}")
     print()
