@@ -6,6 +6,7 @@ root user always may, even against a Deny, so an account cannot lock itself out 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -40,10 +41,14 @@ def _manage(call: CallContext, action: str, params: dict[str, Any]) -> Bucket:
 def checked_bucket_policy(call: CallContext, bucket: str, text: Any) -> str:
     """The engine's resource-policy validation, then S3's rules: resources inside the bucket, S3 actions,
     and principals that exist when they name a user or role of an account rolegate hosts."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text.lstrip().startswith("{"):
         raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
     if len(text) > MAX_POLICY_CHARS:
         raise MalformedPolicy("Policies must be less than 20 KB.")
+    try:
+        json.loads(text)
+    except ValueError:
+        raise MalformedPolicy("This policy contains invalid Json") from None
     errors = validate_policy(text, PolicyKind.RESOURCE)
     if errors:
         raise MalformedPolicy(errors[0].message)

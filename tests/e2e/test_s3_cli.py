@@ -1,0 +1,102 @@
+"""The real aws CLI's high-level S3 commands against a live server: `aws s3 ls`, and `aws s3 cp` up and down,
+including a file over the CLI's 8 MiB multipart threshold (CreateMultipartUpload, UploadPart with CRC32
+checksums, CompleteMultipartUpload; the download then comes back in ranged GETs)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from awscli_support import AwsCli
+from e2e_support import ROOT_KEY_ID, ROOT_SECRET, LiveServer, live_server
+from s3_e2e_support import MiB, s3_client
+
+BUCKET = "cli-bucket"
+LISTED_BUCKET = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (\S+)$")
+LISTED_OBJECT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} +(\d+) (.+)$")
+
+
+@dataclass(frozen=True)
+class Setup:
+    server: LiveServer
+    cli: AwsCli
+    s3: Any
+    work: Path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    with live_server(tmp_path_factory.mktemp("s3cli") / "data") as server:
+        cli = AwsCli(tmp_path_factory.mktemp("s3cli-home"), server.endpoint)
+        cli.set_credentials("default", ROOT_KEY_ID, ROOT_SECRET)
+        s3 = s3_client(server)
+        s3.create_bucket(Bucket=BUCKET)
+        yield Setup(server, cli, s3, tmp_path_factory.mktemp("s3cli-files"))
+
+
+def ok(setup: Setup, *args: str) -> str:
+    result = setup.cli.run(*args)
+    assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def test_aws_s3_ls_lists_the_accounts_buckets(setup: Setup) -> None:
+    setup.s3.create_bucket(Bucket="cli-second")
+    lines = ok(setup, "s3", "ls").splitlines()
+    names = [match.group(1) for line in lines if (match := LISTED_BUCKET.match(line))]
+    assert len(names) == len(lines)  # every line is "DATE TIME NAME"
+    assert {BUCKET, "cli-second"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_aws_s3_cp_small_file_up_and_down(setup: Setup) -> None:
+    data = os.urandom(3000)
+    source = setup.work / "small.bin"
+    source.write_bytes(data)
+    uploaded = ok(setup, "s3", "cp", str(source), f"s3://{BUCKET}/small/small.bin")
+    assert re.search(rf"^upload: \S*/small\.bin to s3://{BUCKET}/small/small\.bin$", uploaded, re.M)
+    head = setup.s3.head_object(Bucket=BUCKET, Key="small/small.bin")
+    assert (head["ContentLength"], head["ETag"]) == (len(data), f'"{hashlib.md5(data).hexdigest()}"')
+    target = setup.work / "small-copy.bin"
+    downloaded = ok(setup, "s3", "cp", f"s3://{BUCKET}/small/small.bin", str(target))
+    assert re.search(rf"^download: s3://{BUCKET}/small/small\.bin to \S*/small-copy\.bin$", downloaded, re.M)
+    assert target.read_bytes() == data
+
+
+def test_aws_s3_cp_multipart_upload_and_ranged_download(setup: Setup) -> None:
+    data = os.urandom(9 * MiB + 4321)  # over the CLI's 8 MiB threshold: two parts
+    source = setup.work / "large.bin"
+    source.write_bytes(data)
+    ok(setup, "s3", "cp", str(source), f"s3://{BUCKET}/large/large.bin")
+    head = setup.s3.head_object(Bucket=BUCKET, Key="large/large.bin")
+    assert head["ContentLength"] == len(data)
+    part_md5s = hashlib.md5(data[: 8 * MiB]).digest() + hashlib.md5(data[8 * MiB :]).digest()
+    assert head["ETag"] == f'"{hashlib.md5(part_md5s).hexdigest()}-2"'
+    assert "Uploads" not in setup.s3.list_multipart_uploads(Bucket=BUCKET)
+    target = setup.work / "large-copy.bin"
+    ok(setup, "s3", "cp", f"s3://{BUCKET}/large/large.bin", str(target))
+    assert target.stat().st_size == len(data)
+    assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+def test_aws_s3_ls_shows_prefixes_and_objects(setup: Setup) -> None:
+    for key in ("tree/a.txt", "tree/sub/b.txt", "tree/sub/c.txt"):
+        setup.s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
+    top = [line.split() for line in ok(setup, "s3", "ls", f"s3://{BUCKET}/tree/").splitlines()]
+    assert top[0] == ["PRE", "sub/"]
+    assert top[1][2:] == [str(len(b"tree/a.txt")), "a.txt"]
+    recursive = ok(setup, "s3", "ls", f"s3://{BUCKET}/tree/", "--recursive").splitlines()
+    found = [(m.group(2), int(m.group(1))) for line in recursive if (m := LISTED_OBJECT.match(line))]
+    assert found == [(k, len(k)) for k in ("tree/a.txt", "tree/sub/b.txt", "tree/sub/c.txt")]
+
+
+def test_aws_s3_ls_of_a_missing_bucket(setup: Setup) -> None:
+    result = setup.cli.run("s3", "ls", "s3://cli-no-such-bucket/")
+    assert result.returncode != 0
+    assert result.error == ("NoSuchBucket", "ListObjectsV2", "The specified bucket does not exist")
