@@ -6,7 +6,7 @@ several threads (see bench/server.py), so the client costs little. The caller is
 management account whose identity policy allows s3:GetObject/PutObject on the bucket, so every request is
 evaluated by the engine (moto checks nothing). The 1 GiB upload streams a generated body with
 UNSIGNED-PAYLOAD; the server's resident memory is sampled every 20 ms during the upload.
-Usage: python bench/s3.py [--seconds-per-run N] [--clients N] [--moto PATH_TO_moto_server] [--upload-mib N]
+Usage: python bench/s3.py [--seconds-per-run N] [--clients N] [--moto PATH] [--upload-mib N] [--workers N]
 """
 
 from __future__ import annotations
@@ -98,13 +98,19 @@ def generated(total: int, block: int = 1024 * 1024) -> Iterator[bytes]:
         yield piece
 
 
+class UnsignedPayloadAuth(S3SigV4Auth):  # type: ignore[misc]
+    """SigV4 with `UNSIGNED-PAYLOAD`, as SDKs send large bodies over TLS: the client need not hash 1 GiB."""
+
+    def _should_sha256_sign_payload(self, _request: AWSRequest) -> bool:
+        return False
+
+
 def upload_peak(port: int, pid: int, mib: int) -> tuple[float, float, float, int]:
     """(idle RSS, peak RSS during the upload, seconds, status) for one PutObject of `mib` MiB."""
     size = mib * 1024 * 1024
     request = AWSRequest(method="PUT", url=f"http://127.0.0.1:{port}/{BUCKET}/big-object")
-    request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
     request.headers["Content-Length"] = str(size)
-    S3SigV4Auth(Credentials(*ROOT), "s3", "us-east-1").add_auth(request)
+    UnsignedPayloadAuth(Credentials(*ROOT), "s3", "us-east-1").add_auth(request)
     idle = sum(rss_mib(p) for p in process_tree(pid))
     peak = [idle]
     done = threading.Event()
@@ -135,11 +141,12 @@ def upload_peak(port: int, pid: int, mib: int) -> tuple[float, float, float, int
     return idle, peak[0], time.perf_counter() - started, status
 
 
-def run_rolegate(clients: int, seconds: float, upload_mib: int) -> dict[str, Figures]:
+def run_rolegate(clients: int, seconds: float, upload_mib: int, workers: int) -> dict[str, Figures]:
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="rolegate-s3-bench-"))
     env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
     command = [sys.executable, "-m", "rolegate", "serve", "--port", str(port), "--data-dir", str(data)]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     try:
         wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
@@ -175,10 +182,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--moto", default=shutil.which("moto_server") or "")
     parser.add_argument("--upload-mib", type=int, default=1024, help="size of the single-PUT upload (0 skips it)")
+    parser.add_argument("--workers", type=int, default=2, help="rolegate server processes (default 2)")
     args = parser.parse_args()
-    ours = run_rolegate(args.clients, args.seconds_per_run, args.upload_mib)
+    ours = run_rolegate(args.clients, args.seconds_per_run, args.upload_mib, args.workers)
     for name, figures in ours.items():
-        report(f"rolegate {name}", figures)
+        report(f"rolegate --workers {args.workers} {name}", figures)
     if not args.moto:
         print("moto_server not found: pip install 'moto[server]' (in another venv) and pass --moto PATH")
         return 0

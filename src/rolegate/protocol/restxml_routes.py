@@ -109,6 +109,12 @@ def routes() -> tuple[Route, ...]:
     return tuple(table)
 
 
+@functools.cache
+def routes_for(method: str) -> tuple[Route, ...]:
+    """The routes of one HTTP method (a GET need not try the model's PUT and DELETE templates)."""
+    return tuple(route for route in routes() if route.method == method)
+
+
 def resource_type(path: str) -> str:
     """S3's ResourceType for MethodNotAllowed: SERVICE, BUCKET or OBJECT."""
     segments = path.strip("/").split("/", 1) if path.strip("/") else []
@@ -120,7 +126,9 @@ def match_route(
 ) -> tuple[OperationModel, dict[str, str]]:
     """The operation and its raw (still percent-encoded) URI labels; MethodNotAllowed when nothing fits."""
     method = method.upper()
-    found = [(route, match) for route in routes() if (match := route.matches(method, path, query)) is not None]
+    found = [
+        (route, match) for route in routes_for(method) if (match := route.matches(method, path, query)) is not None
+    ]
     if not found:
         raise _not_allowed(method, path)
     most = max(len(route.literals) for route, _ in found)

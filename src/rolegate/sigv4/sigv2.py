@@ -115,9 +115,10 @@ def verify_s3(
         raise InvalidArgument(ONE_MECHANISM)
     if v2_query or authorization.partition(" ")[0] == SIGNATURE_VERSION:
         return verify_sigv2(view, secret_for, clock, resource_path=resource_path)
-    if parse_credentials(view, s3=True) is None:
+    claimed = parse_credentials(view, s3=True)
+    if claimed is None:
         return None
-    return verify(view, secret_for, clock, service="s3", region=region, s3=True)
+    return verify(view, secret_for, clock, service="s3", region=region, s3=True, claimed=claimed)
 
 
 def verify_sigv2(
