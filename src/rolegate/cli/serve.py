@@ -54,6 +54,14 @@ def announce(runtime: Runtime) -> None:
     sys.stdout.flush()
 
 
+def clear_spool(spool: Path) -> None:
+    """Before any server process starts: nothing in the spool belongs to a live request."""
+    if spool.is_dir():
+        for leftover in spool.iterdir():
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("rolegate serve: --workers must be at least 1", file=sys.stderr)
@@ -63,6 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     runtime = build_runtime(settings)
     collect_orphans(runtime.services.store, runtime.services.blobs)  # object files a crash left unreferenced
+    clear_spool(settings.data_dir / "spool")  # request bodies a crash left half-received
     if args.demo:
         from rolegate.demo.world import build_demo_world, print_demo  # noqa: PLC0415 - only the demo needs it
 
