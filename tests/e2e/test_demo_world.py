@@ -57,8 +57,9 @@ def test_snippets_point_at_this_server(demo: Demo) -> None:
     assert f"endpoint_url = {demo.server.endpoint}" in demo.config
     assert "[profile natan]" in demo.config
     assert "[natan]" in demo.credentials
-    assert len(demo.commands) == 8
-    assert all(command.startswith("aws ") for command in demo.commands)
+    assert len(demo.commands) == 9
+    assert all(command.startswith("aws ") for command in demo.commands[:8])
+    assert demo.commands[8].startswith("rolegate assume prod --exec -- aws ")
 
 
 def test_printed_commands(demo: Demo, cli: AwsCli) -> None:
@@ -84,13 +85,15 @@ def test_printed_commands(demo: Demo, cli: AwsCli) -> None:
 
 
 def test_printed_s3_commands(demo: Demo, cli: AwsCli) -> None:
-    listing, download, dev_alone = (cli.bash(command) for command in demo.commands[5:])
+    listing, download, dev_alone, assumed = (cli.bash(command) for command in demo.commands[5:])
     assert listing.returncode == 0, listing.stderr
     assert "weekly.csv" in listing.stdout
     assert download.returncode == 0, download.stderr
     assert download.stdout.startswith("week,visits")
     assert dev_alone.returncode != 0
     assert "AccessDenied" in dev_alone.stderr
+    assert assumed.returncode == 0, assumed.stderr
+    assert "weekly.csv" in assumed.stdout
 
 
 def test_second_start_keeps_the_world(demo: Demo) -> None:

@@ -44,7 +44,7 @@ def _write_credentials_file(runtime: Runtime) -> Path:
 def announce(runtime: Runtime) -> None:
     settings, root = runtime.settings, runtime.root
     endpoint = f"http://{settings.host}:{settings.port}"
-    print(f"rolegate serving IAM, STS and Organizations on {endpoint}")
+    print(f"rolegate serving IAM, STS, Organizations and S3 on {endpoint}")
     print(f"management account: {root.account_id}")
     if root.created and root.secret_access_key:
         path = _write_credentials_file(runtime)

@@ -201,6 +201,7 @@ try:
         f"aws s3 ls s3://{demo_bucket(prod)}/reports/ --profile prod",
         f"aws s3 cp s3://{demo_bucket(prod)}/reports/weekly.csv - --profile prod",
         f"aws s3 ls s3://{demo_bucket(prod)} --profile natan   # AccessDenied: dev's identity policy alone cannot",
+        f"rolegate assume prod --exec -- aws s3 ls s3://{demo_bucket(prod)}/reports/   # refreshing credentials",
     ):
         print(f"  {command}")
     print()
