@@ -332,6 +332,7 @@ class S3Object(Record):
     tags: Tags = ()
     headers: Tags = ()
     expires: datetime | None = None
+    checksum: Tags = ()  # ((algorithm, base64 value),) of a single-request upload that sent a verified one
 
 
 @dataclass(frozen=True, slots=True)

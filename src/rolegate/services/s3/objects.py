@@ -30,9 +30,11 @@ from rolegate.services.s3.errors import (
 from rolegate.services.s3.reads import (
     STORED_HEADERS,
     check_conditions,
+    checksum_members,
     describe,
     etag_matches,
     readable_object,
+    requested_checksum,
     select_range,
 )
 from rolegate.services.s3.rules import check_key, header_tags, metadata_of, refuse_customer_keys
@@ -110,11 +112,24 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         purge(call)
         existing = call.tx.get(S3Object, bucket.name, key)
         check_write_conditions(existing, params, key)
-        obj = S3Object(bucket.name, key, info.size, etag_of(info.md5), stamp(call.now), blob=info.name, **fields)
+        checksum = verified_checksum(params.get("Body"))
+        obj = S3Object(
+            bucket.name, key, info.size, etag_of(info.md5), stamp(call.now), blob=info.name, checksum=checksum, **fields
+        )
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)
-    return {"ETag": obj.etag, "ServerSideEncryption": "AES256"}
+    result: dict[str, Any] = {"ETag": obj.etag, "ServerSideEncryption": "AES256"}
+    result.update(checksum_members(obj))
+    return result
+
+
+def verified_checksum(body: Any) -> Tags:
+    """The flexible checksum the request's body was verified against (the payload reader knows it)."""
+    claimed = getattr(body, "checksum", None)
+    if isinstance(claimed, tuple) and len(claimed) == 2 and all(isinstance(v, str) for v in claimed):
+        return ((claimed[0].upper(), claimed[1]),)
+    return ()
 
 
 @operation("s3", "GetObject", auth="handler")
@@ -125,6 +140,7 @@ def get_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     check_conditions(obj, params)
     result = describe(obj, params)
     start, length = select_range(call, obj, params, result)
+    result.update(requested_checksum(obj, params, result))
     result["Body"] = stream(call, obj, start, length)
     return result
 
@@ -137,6 +153,7 @@ def head_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     check_conditions(obj, params)
     result = describe(obj, params)
     select_range(call, obj, params, result)
+    result.update(requested_checksum(obj, params, result))
     return result
 
 

@@ -165,6 +165,21 @@ def describe(obj: S3Object, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def checksum_members(obj: S3Object) -> dict[str, str]:
+    """`ChecksumCRC32`... and `ChecksumType` for an object stored with a verified whole-object checksum."""
+    if not obj.checksum:
+        return {}
+    algorithm, value = obj.checksum[0]
+    return {f"Checksum{algorithm}": value, "ChecksumType": "FULL_OBJECT"}
+
+
+def requested_checksum(obj: S3Object, params: dict[str, Any], result: dict[str, Any]) -> dict[str, str]:
+    """S3 returns the stored checksum when asked (ChecksumMode=ENABLED) and only for the whole object."""
+    if params.get("ChecksumMode") != "ENABLED" or "ContentRange" in result or "PartsCount" in result:
+        return {}
+    return checksum_members(obj)
+
+
 def select_range(call: CallContext, obj: S3Object, params: dict[str, Any], result: dict[str, Any]) -> tuple[int, int]:
     """The bytes to send, updating Content-Length/Content-Range (and PartsCount for partNumber reads)."""
     span: tuple[int, int] | None = None
