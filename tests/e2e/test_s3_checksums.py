@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_support import LiveServer, live_server
+from e2e_support import live_server
 from s3_e2e_support import s3_client
 
 
