@@ -9,13 +9,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import botocore.auth
 import pytest
-from awscli_support import client_error, management_admin, policy
-from e2e_support import LiveServer, live_server
+from awscli_support import AwsCli, client_error, management_admin, policy
+from e2e_support import ROOT_KEY_ID, ROOT_SECRET, LiveServer, live_server
 from s3_e2e_support import keys_of, s3_client, s3_error
 
 BUCKET = "presign-bucket"
@@ -159,6 +160,11 @@ def test_anonymous_requests_are_judged_by_the_bucket_policy(server: LiveServer) 
             "Resource": f"arn:aws:s3:::{PUBLIC}/*",
         }
     )
+    # New buckets block public policies, as S3's do since April 2023; the owner lifts that first.
+    blocked = client_error(s3.put_bucket_policy, Bucket=PUBLIC, Policy=public_read)
+    assert blocked[0] == "AccessDenied"
+    assert "BlockPublicPolicy block public access setting" in blocked[1]
+    s3.delete_public_access_block(Bucket=PUBLIC)
     s3.put_bucket_policy(Bucket=PUBLIC, Policy=public_read)
     assert fetch(object_url) == (200, BODY)
     # The policy grants reads of objects only: no listing, no writes, and other buckets stay closed.
@@ -188,3 +194,33 @@ def test_a_request_signed_20_minutes_off_is_too_skewed(
     )
     monkeypatch.undo()
     assert s3.get_object(Bucket=BUCKET, Key="report.txt")["Body"].read() == BODY
+
+
+def test_block_public_access_with_the_aws_cli(server: LiveServer, tmp_path: Path) -> None:
+    """The settings as the CLI manages them: on by default, then a public policy only once they are off, and
+    RestrictPublicBuckets taking the public policy away from anonymous callers again."""
+    cli = AwsCli(tmp_path, endpoint=server.endpoint)
+    cli.set_credentials("default", ROOT_KEY_ID, ROOT_SECRET)
+    s3_client(server).create_bucket(Bucket="bpa-bucket")
+    s3_client(server).put_object(Bucket="bpa-bucket", Key="page.html", Body=b"<p>hi</p>")
+    shown = cli.ok("s3api", "get-public-access-block", "--bucket", "bpa-bucket")
+    assert all(shown["PublicAccessBlockConfiguration"].values())
+    public = policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bpa-bucket/*"}
+    )
+    code, message = cli.fail("s3api", "put-bucket-policy", "--bucket", "bpa-bucket", "--policy", public)
+    assert code == "AccessDenied"
+    assert "BlockPublicPolicy" in message
+    cli.ok("s3api", "delete-public-access-block", "--bucket", "bpa-bucket")
+    cli.ok("s3api", "put-bucket-policy", "--bucket", "bpa-bucket", "--policy", public)
+    page = f"{server.endpoint}/bpa-bucket/page.html"
+    assert fetch(page) == (200, b"<p>hi</p>")
+    cli.ok(
+        "s3api",
+        "put-public-access-block",
+        "--bucket",
+        "bpa-bucket",
+        "--public-access-block-configuration",
+        "RestrictPublicBuckets=true",
+    )
+    assert denied(page)[:2] == (403, "AccessDenied")

@@ -134,6 +134,7 @@ def test_same_account_identity_policy_alone_allows(s3: S3World, prod: Caller) ->
 
 def test_anonymous_requests_are_evaluated_against_the_bucket_policy(s3: S3World, prod: Caller) -> None:
     assert not can_get(s3, ANONYMOUS)
+    s3.s3(prod, "DeletePublicAccessBlock", Bucket=BUCKET)  # new buckets block public policies, as in S3
     set_policy(s3, prod, grant("*", "s3:GetObject", OBJECTS))
     assert s3.get(ANONYMOUS, BUCKET, "report.csv")[1] == b"q1,q2\n"
     raises("AccessDenied", 403, s3.s3, ANONYMOUS, "ListObjectsV2", Bucket=BUCKET)
@@ -142,6 +143,49 @@ def test_anonymous_requests_are_evaluated_against_the_bucket_policy(s3: S3World,
     raises("AccessDenied", 403, s3.s3, ANONYMOUS, "CreateBucket", Bucket="anon-bucket")
     # a missing key is AccessDenied for the public too, since it cannot list the bucket
     raises("AccessDenied", 403, s3.get, ANONYMOUS, BUCKET, "missing")
+
+
+# -- block public access -----------------------------------------------------------------------------------
+
+
+def test_new_buckets_block_public_policies_until_the_owner_lifts_it(s3: S3World, prod: Caller) -> None:
+    settings = s3.s3(prod, "GetPublicAccessBlock", Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert settings == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    error = raises("AccessDenied", 403, set_policy, s3, prod, grant("*", "s3:GetObject", OBJECTS))
+    assert error.message.endswith(
+        "because public policies are blocked by the BlockPublicPolicy block public access setting."
+    )
+    # a wildcard principal pinned to the organization or to an address range is not public
+    pinned = grant("*", "s3:GetObject", OBJECTS) | {"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}
+    set_policy(s3, prod, pinned)
+    narrow = grant("*", "s3:GetObject", OBJECTS) | {"Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+    set_policy(s3, prod, narrow)
+    everywhere = grant("*", "s3:GetObject", OBJECTS) | {"Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}
+    raises("AccessDenied", 403, set_policy, s3, prod, everywhere)
+    s3.s3(prod, "DeletePublicAccessBlock", Bucket=BUCKET)
+    raises("NoSuchPublicAccessBlockConfiguration", 404, s3.s3, prod, "GetPublicAccessBlock", Bucket=BUCKET)
+    set_policy(s3, prod, grant("*", "s3:GetObject", OBJECTS))
+    assert can_get(s3, ANONYMOUS)
+
+
+def test_restrict_public_buckets_takes_a_public_policy_away_from_outsiders(s3: S3World, prod: Caller) -> None:
+    s3.s3(prod, "DeletePublicAccessBlock", Bucket=BUCKET)
+    set_policy(s3, prod, grant("*", "s3:GetObject", OBJECTS))
+    assert can_get(s3, ANONYMOUS)
+    dev_user = s3.user(DEV, "devon", doc(allow("s3:GetObject", OBJECTS)))
+    assert can_get(s3, dev_user)  # cross-account, through the public policy
+    s3.s3(
+        prod,
+        "PutPublicAccessBlock",
+        Bucket=BUCKET,
+        PublicAccessBlockConfiguration={"RestrictPublicBuckets": True, "BlockPublicPolicy": False},
+    )
+    assert not can_get(s3, ANONYMOUS)
+    assert not can_get(s3, dev_user)
+    owner_reader = s3.user(PROD, "olive", doc(allow("s3:GetObject", OBJECTS)))
+    assert can_get(s3, owner_reader)  # principals of the owner's account keep their access
 
 
 # -- organizations -----------------------------------------------------------------------------------------
@@ -343,7 +387,7 @@ def test_bucket_policy_that_is_not_json(s3: S3World, prod: Caller) -> None:
 def test_bucket_policy_lifecycle(s3: S3World, prod: Caller) -> None:
     error = raises("NoSuchBucketPolicy", 404, s3.s3, prod, "GetBucketPolicy", Bucket=BUCKET)
     assert error.message == "The bucket policy does not exist" and error.extra == {"BucketName": BUCKET}
-    policy = bucket_policy(grant("*", "s3:GetObject", OBJECTS))
+    policy = bucket_policy(grant({"AWS": DEV}, "s3:GetObject", OBJECTS))
     s3.s3(prod, "PutBucketPolicy", Bucket=BUCKET, Policy=policy)
     assert s3.s3(prod, "GetBucketPolicy", Bucket=BUCKET) == {"Policy": policy}
     assert s3.s3(prod, "DeleteBucketPolicy", Bucket=BUCKET) == {}
@@ -438,6 +482,9 @@ def _params_for_every_operation(upload: str) -> dict[str, dict[str, Any]]:
         },
         "AbortMultipartUpload": {**obj, "UploadId": upload},
         "ListParts": {**obj, "UploadId": upload},
+        "GetPublicAccessBlock": bucket,
+        "PutPublicAccessBlock": {**bucket, "PublicAccessBlockConfiguration": {"BlockPublicPolicy": False}},
+        "DeletePublicAccessBlock": bucket,
     }
 
 

@@ -310,6 +310,9 @@ class Bucket(Record):
     created: datetime
     policy: str = ""
     tags: Tags = ()
+    # Block Public Access settings that are on (BlockPublicPolicy, RestrictPublicBuckets, ...); None when the
+    # bucket has no configuration. New buckets get all four, as S3 does since April 2023.
+    public_access_block: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from rolegate.services.s3 import (
     multipart,
     object_tagging,
     objects,
+    public_access,
 )
 from rolegate.services.s3.storage import collect_orphans
 
@@ -24,4 +25,5 @@ __all__ = [
     "multipart",
     "object_tagging",
     "objects",
+    "public_access",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 from rolegate.policy import Decision
 from rolegate.services.context import CallContext
 from rolegate.services.s3.errors import access_denied, no_such_bucket
+from rolegate.services.s3.public_policy import restricts
 from rolegate.store.records import Bucket, S3Object, Tags
 
 # Request parameters (botocore member names) that S3 exposes as `s3:x-amz-*` condition keys.
@@ -71,6 +72,8 @@ def decide(
     """The engine's decision, recorded on the call (so audit and explain see it) but not raised."""
     account = bucket.account_id if bucket is not None else call.caller.account_id
     policy = (bucket_arn(bucket.name), bucket.policy) if bucket is not None and bucket.policy else None
+    if policy is not None and bucket is not None and restricts(bucket, call.caller.account_id):
+        policy = None  # RestrictPublicBuckets: a public policy grants nothing outside the owner's account
     merged = {"s3:ResourceAccount": account, **(keys or {})} if account else dict(keys or {})
     decision: Decision = call.authorizer.decide(
         call, action, resource, resource_account=account, resource_policy=policy, keys=merged

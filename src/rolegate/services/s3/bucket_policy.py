@@ -10,11 +10,14 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from rolegate.errors import AccessDenied
 from rolegate.policy import Policy, PolicyKind, parse_policy, validate_policy
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import bucket_arn, bucket_of, decide
 from rolegate.services.s3.errors import MalformedPolicy, MethodNotAllowed, NoSuchBucketPolicy, access_denied
+from rolegate.services.s3.public_access import blocked_policy_message
+from rolegate.services.s3.public_policy import blocks, policy_is_public
 from rolegate.store.records import Account, Bucket, Role, User
 
 MAX_POLICY_CHARS = 20 * 1024
@@ -94,6 +97,8 @@ def _principal_exists(call: CallContext, arn: str) -> bool:
 def put_bucket_policy(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     bucket = _manage(call, "s3:PutBucketPolicy", params)
     text = checked_bucket_policy(call, bucket.name, params.get("Policy"))
+    if blocks(bucket, "BlockPublicPolicy") and policy_is_public(text):
+        raise AccessDenied(blocked_policy_message(call, bucket))
     call.tx.put(replace(bucket, policy=text))
     return {}
 

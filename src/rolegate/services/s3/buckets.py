@@ -25,6 +25,7 @@ from rolegate.services.s3.errors import (
     TooManyBuckets,
     access_denied,
 )
+from rolegate.services.s3.public_policy import SETTINGS as PUBLIC_ACCESS_DEFAULTS
 from rolegate.services.s3.rules import MAX_BUCKET_TAGS, check_bucket_name, max_count, tag_list, tag_set
 from rolegate.services.s3.storage import drop_parts, parts_of, purge
 from rolegate.store.interface import Conflict
@@ -78,7 +79,15 @@ def create_bucket(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if call.tx.count(Bucket, account_id=call.caller.account_id) >= MAX_BUCKETS_PER_ACCOUNT:
         raise TooManyBuckets("You have attempted to create more buckets than allowed")
     try:
-        call.tx.insert(Bucket(name, call.caller.account_id, region, call.now.replace(microsecond=0)))
+        call.tx.insert(
+            Bucket(
+                name,
+                call.caller.account_id,
+                region,
+                call.now.replace(microsecond=0),
+                public_access_block=PUBLIC_ACCESS_DEFAULTS,  # S3's default for new buckets since April 2023
+            )
+        )
     except Conflict as error:  # a concurrent create of the same name won
         raise BucketAlreadyExists("The requested bucket name is not available.", BucketName=name) from error
     return {"Location": f"/{name}"}
