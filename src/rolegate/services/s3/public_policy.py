@@ -8,6 +8,8 @@ whole internet, source VPC/VPCE/ARN/account, principal account/ARN/org, user id)
 
 from __future__ import annotations
 
+import functools
+
 from rolegate.policy import Effect, Policy, Statement, parse_policy
 from rolegate.store.records import Bucket
 
@@ -55,6 +57,7 @@ def is_public(policy: Policy) -> bool:
     return any(s.effect is Effect.ALLOW and _names_everyone(s) and not _restricted(s) for s in policy.statements)
 
 
+@functools.lru_cache(maxsize=256)  # asked on every cross-account request to a restricted bucket
 def policy_is_public(text: str) -> bool:
     parsed = parse_policy(text)
     return parsed.policy is not None and is_public(parsed.policy)
