@@ -115,13 +115,28 @@ def parse_s3_request(
     return operation, params
 
 
+_LOCATIONS: dict[int, tuple[Shape, tuple[tuple[str, Shape, str, str], ...]]] = {}
+
+
+def _input_locations(shape: Shape) -> tuple[tuple[str, Shape, str, str], ...]:
+    """(name, member, location, wire name) of the members bound to the URI, query or headers, per shape once."""
+    cached = _LOCATIONS.get(id(shape))
+    if cached is not None and cached[0] is shape:
+        return cached[1]
+    found = tuple(
+        (name, member, str(member.serialization["location"]), str(member.serialization.get("name", name)))
+        for name, member in shape.members.items()
+        if member.serialization.get("location") is not None
+    )
+    _LOCATIONS[id(shape)] = (shape, found)
+    return found
+
+
 def _located_members(
     shape: Shape, labels: Mapping[str, str], query: Mapping[str, list[str]], fields: Mapping[str, str]
 ) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire = str(member.serialization.get("name", name))
+    for name, member, location, wire in _input_locations(shape):
         if location == "uri" and wire in labels:
             params[name] = labels[wire]
         elif location == "querystring" and wire in query and member.type_name != "map":

@@ -116,14 +116,32 @@ def _finish(headers: Headers, body: Body, status: int, request_id: str | None, h
     return headers
 
 
+_LOCATED: dict[int, tuple[Shape, dict[str, tuple[Shape, str, str]]]] = {}
+
+
+def _located_members(shape: Shape) -> dict[str, tuple[Shape, str, str]]:
+    """Member name -> (member, location, wire name) for the members bound to headers or the status, per shape
+    once: a result names a handful of the dozens of members an S3 output shape has."""
+    cached = _LOCATED.get(id(shape))
+    if cached is not None and cached[0] is shape:
+        return cached[1]
+    located = {
+        name: (member, str(member.serialization["location"]), str(member.serialization.get("name", name)))
+        for name, member in shape.members.items()
+        if member.serialization.get("location") is not None
+    }
+    _LOCATED[id(shape)] = (shape, located)
+    return located
+
+
 def _located(shape: Shape, result: Mapping[str, Any], status: int) -> tuple[Headers, int]:
     headers: Headers = []
-    for name, member in shape.members.items():
-        value = result.get(name)
-        location = member.serialization.get("location")
-        if value is None or location is None:
+    located = _located_members(shape)
+    for name, value in result.items():
+        found = located.get(name)
+        if value is None or found is None:
             continue
-        wire = str(member.serialization.get("name", name))
+        member, location, wire = found
         if location == "header":
             headers.append((wire, _header_text(member, value)))
         elif location == "headers":

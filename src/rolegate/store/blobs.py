@@ -67,7 +67,7 @@ class ChunkStream:
 
     def _open(self, index: int) -> None:
         segment = self._segments[index]
-        handle = self._store.path(segment.name).open("rb")
+        handle = open(self._store.path_text(segment.name), "rb", buffering=0)  # noqa: SIM115 - closed by close()
         handle.seek(segment.offset)
         self._file, self._index, self._left = handle, index, segment.length
 
@@ -105,13 +105,18 @@ class BlobStore:
     def __init__(self, root: Path, names: Callable[[], str] | None = None, chunk: int = CHUNK) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._root_text = str(self.root)
         self._names = names or (lambda: uuid.uuid4().hex)
         self.chunk = chunk
 
     def path(self, name: str) -> Path:
+        return Path(self.path_text(name))
+
+    def path_text(self, name: str) -> str:
+        """The blob's file as a string path (object reads open one per request; pathlib costs more)."""
         if not name or not name.isalnum():
             raise ValueError("invalid blob name")
-        return self.root / name[:2] / name
+        return os.path.join(self._root_text, name[:2], name)
 
     def write(self, source: Readable | Iterable[bytes], max_bytes: int | None = None) -> BlobInfo:
         """Stream `source` (a file object or an iterable of chunks) into a new blob; memory stays at one chunk."""
