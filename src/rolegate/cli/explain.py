@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 from botocore.session import Session  # type: ignore[import-untyped]
 
 from rolegate.policy import render_explanation
-from rolegate.server.settings import DEFAULT_PORT
+from rolegate.server.settings import DEFAULT_PORT, Settings
 from rolegate.store.records import AuditEvent
 
 EPILOG = """\
@@ -86,10 +86,10 @@ def _from_server(endpoint: str, request_id: str, profile: str | None) -> tuple[i
 def _from_data_dir(data_dir: Path, request_id: str) -> tuple[int, dict[str, Any]]:
     from rolegate.store.sql.store import SqlStore  # noqa: PLC0415 - only this mode opens the database
 
-    database = data_dir / "rolegate.sqlite"
-    if not database.is_file():
+    settings = Settings(data_dir=data_dir)
+    if not settings.database_file.is_file():
         return 2, {"message": f"no rolegate database in {data_dir}"}
-    store = SqlStore(f"sqlite:///{database}")
+    store = SqlStore(settings.url)
     try:
         with store.transaction(write=False) as tx:
             event = tx.get(AuditEvent, request_id)

@@ -25,6 +25,7 @@ from rolegate.protocol.errors import (
     response_headers,
 )
 from rolegate.protocol.models import (
+    INT_RANGES,
     OperationModel,
     Shape,
     format_epoch,
@@ -35,7 +36,6 @@ from rolegate.protocol.models import (
     parse_iso8601,
 )
 
-_INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _FLOAT_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -123,7 +123,7 @@ def _scalar(shape: Shape, value: Any, path: str) -> Any:
 
 
 def _read_int(shape: Shape, value: Any) -> int | None:
-    low, high = _INT_RANGES[shape.type_name]
+    low, high = INT_RANGES[shape.type_name]
     ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
     return value if ok else None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
@@ -114,6 +115,19 @@ def _error_class(code: str, status: int, sender_fault: bool) -> type[AwsError]:
 def member_name(shape: Shape, default: str) -> str:
     """The wire name of a member or list/map element: its locationName, else the given default."""
     return str(shape.serialization.get("name", default))
+
+
+INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+"""The value range of the model's integer types, for every protocol."""
+
+
+def float_text(value: float) -> str:
+    """A float as AWS writes it in XML and headers: NaN, Infinity and -Infinity spelled out."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
 
 
 def as_utc(value: datetime) -> datetime:

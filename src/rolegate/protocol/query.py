@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +30,15 @@ from rolegate.protocol.errors import (
     query_error_body,
     response_headers,
 )
-from rolegate.protocol.models import OperationModel, Shape, format_iso8601, member_name, parse_iso8601
+from rolegate.protocol.models import (
+    INT_RANGES,
+    OperationModel,
+    Shape,
+    float_text,
+    format_iso8601,
+    member_name,
+    parse_iso8601,
+)
 from rolegate.protocol.xml import XmlWriter
 
 URL_ENCODED_SHAPES = frozenset({"policyDocumentType"})
@@ -40,7 +47,6 @@ DEFAULT_MAX_FIELDS = 10_000
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 _INDEX = re.compile(r"[1-9][0-9]{0,8}")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|NaN|[+-]?Infinity")
-_INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _ABSENT: Any = object()
 
 
@@ -168,8 +174,8 @@ def _read_map(shape: Shape, node: _Node, path: str) -> Any:
 def _scalar(shape: Shape, text: str, path: str) -> Any:
     kind = shape.type_name
     try:
-        if kind in _INT_RANGES:
-            return _integer(text, *_INT_RANGES[kind])
+        if kind in INT_RANGES:
+            return _integer(text, *INT_RANGES[kind])
         if kind == "boolean":
             return {"true": True, "false": False}[text.lower()]
         if kind in ("float", "double") and _FLOAT.fullmatch(text):
@@ -269,10 +275,10 @@ def scalar_text(shape: Shape, value: Any) -> str:
     kind = shape.type_name
     if kind == "boolean" and isinstance(value, bool):
         return "true" if value else "false"
-    if kind in _INT_RANGES and isinstance(value, int) and not isinstance(value, bool):
+    if kind in INT_RANGES and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if kind in ("float", "double") and isinstance(value, int | float) and not isinstance(value, bool):
-        return _float_text(float(value))
+        return float_text(float(value))
     if kind == "timestamp" and isinstance(value, datetime):
         return format_iso8601(value)
     if kind == "blob" and isinstance(value, bytes | str):
@@ -281,14 +287,6 @@ def scalar_text(shape: Shape, value: Any) -> str:
     if kind == "string" and isinstance(value, str):
         return quote(value, safe="") if shape.name in URL_ENCODED_SHAPES else value
     raise TypeError(f"{shape.name} ({kind}) cannot hold {type(value).__name__}")
-
-
-def _float_text(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
 
 
 def query_response(operation_model: OperationModel, result: Mapping[str, Any], request_id: str) -> Response:

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import re
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from rolegate.protocol.models import Shape, as_utc, format_epoch, parse_epoch, parse_iso8601
+from rolegate.protocol.models import (
+    INT_RANGES,
+    Shape,
+    as_utc,
+    float_text,
+    format_epoch,
+    parse_epoch,
+    parse_iso8601,
+)
 
 HEADER = "rfc822"
 QUERY = "iso8601"
 BODY = "iso8601"
-INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _EPOCH = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
@@ -162,21 +168,13 @@ def scalar_text(shape: Shape, value: Any, default_timestamp: str) -> str:
     if kind in INT_RANGES and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if kind in ("float", "double") and isinstance(value, int | float) and not isinstance(value, bool):
-        return _float_text(float(value))
+        return float_text(float(value))
     if kind == "timestamp" and isinstance(value, datetime):
         return format_timestamp(value, timestamp_format(shape, default_timestamp))
     if kind == "blob" and isinstance(value, bytes | str):
         raw = value.encode("utf-8") if isinstance(value, str) else value
         return base64.b64encode(raw).decode("ascii")
     raise TypeError(f"{shape.name} ({kind}) cannot hold {type(value).__name__}")
-
-
-def _float_text(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
 
 
 def header_list_text(items: list[str]) -> str:

@@ -1,7 +1,8 @@
 """create_app(runtime) -> ASGI app: the AWS endpoint on every path, and the /_rolegate/ endpoints (Starlette).
 
 No module-level state: every app owns its store, sealer and services, so tests can run several at once.
-Service calls are synchronous (SQLAlchemy); they run in the threadpool so the event loop stays free.
+IAM, STS and Organizations calls are short and run on the event loop (asgi.py); S3 requests that move
+bodies run in the threadpool (s3_endpoint.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from rolegate.server.asgi import Receive, Scope, Send, aws_endpoint, raw_request
 from rolegate.server.pipeline import Pipeline
 from rolegate.server.s3_endpoint import S3Endpoint, is_s3_request
 from rolegate.server.settings import Settings
+from rolegate.services.audit import recorded_denial
 from rolegate.services.dispatch import Services
 from rolegate.services.world import RootKey, bootstrap
 from rolegate.store.blobs import BlobStore
 from rolegate.store.generations import SharedGenerations
-from rolegate.store.records import AuditEvent
 from rolegate.store.secrets import load_or_create_key_file
 from rolegate.store.sql.store import SqlStore
 from rolegate.store.tracking import TrackingStore
@@ -95,8 +96,8 @@ def admin_app(runtime: Runtime) -> Starlette:
                 return error.http_status, {"error": error.code, "message": error.message}
             runtime.services.audit.flush()
             with runtime.services.store.transaction(write=False) as tx:
-                event = tx.get(AuditEvent, request.path_params["event_id"])
-            if event is None or not event.explanation or event.account_id != caller.account_id:
+                event = recorded_denial(tx, request.path_params["event_id"], caller.account_id)
+            if event is None:
                 return 404, {"error": "NotFound", "message": "no recorded denial with this id in your account"}
             explained: dict[str, object] = json.loads(event.explanation)
             return 200, explained

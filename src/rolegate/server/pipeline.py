@@ -57,7 +57,11 @@ class Pipeline:
             current = route(headers, request.raw_query, params.get("Action") if params is not None else None)
             caller = self.authenticate(request, current.service)
             facts = RequestFacts(
-                request_id, self._region(headers), request.client_ip, headers.get("user-agent", ""), request.secure
+                request_id,
+                signing_region(headers.get("authorization", "")),
+                request.client_ip,
+                headers.get("user-agent", ""),
+                request.secure,
             )
             if current.protocol == "json":
                 return self._json(request, headers, current.service, caller, facts)
@@ -114,17 +118,17 @@ class Pipeline:
         return json_response(operation, result, facts.request_id)
 
     @staticmethod
-    def _region(headers: dict[str, str]) -> str:
-        authorization = headers.get("authorization", "")
-        parts = authorization.split("Credential=", 1)[-1].split("/")
-        return parts[2] if len(parts) > 3 else "us-east-1"
-
-    @staticmethod
     def _error(error: BaseException, current: Route, request_id: str) -> Response:
         if current.protocol == "json":
             return json_error_response(_modeled(error, current.service), request_id)
         namespace = _namespace(current.service)
         return query_error_response(error, request_id, namespace)
+
+
+def signing_region(authorization: str) -> str:
+    """The region of a SigV4 Authorization header's credential scope (us-east-1 when there is none)."""
+    parts = authorization.split("Credential=", 1)[-1].split("/")
+    return parts[2] if len(parts) > 3 else "us-east-1"
 
 
 def _modeled(error: BaseException, service: str) -> BaseException:

@@ -17,12 +17,14 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 
 from rolegate.errors import ExpiredToken, InvalidClientTokenId, aws_error
 from rolegate.protocol import parse_s3_request, s3_error_response, s3_response, split_bucket_host
-from rolegate.server.asgi import Message, Receive, Scope, Send
+from rolegate.server.asgi import Message, Receive, Scope, Send, send_response
+from rolegate.server.pipeline import signing_region
 from rolegate.services.context import Caller
 from rolegate.services.dispatch import RequestFacts, Services
 from rolegate.services.identity import ANONYMOUS
@@ -35,7 +37,7 @@ INLINE_METHODS = frozenset({"GET", "HEAD"})
 MAX_UPLOAD_BYTES = 5 * 1024**3  # S3's largest single PUT
 _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/s3/")
 _S3_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&%/]+(?:%2F|/)s3(?:%2F|/)")
-_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/")
+_ROUTING_HEADERS = frozenset({b"x-amz-target", b"authorization", b"host"})
 
 EntityTooLarge = aws_error("EntityTooLarge", 400)
 InvalidToken = aws_error("InvalidToken", 400)
@@ -45,7 +47,11 @@ InvalidAccessKeyId = aws_error("InvalidAccessKeyId", 403)
 
 def is_s3_request(scope: Scope, base_hosts: Iterable[str]) -> bool:
     """Told apart from IAM/STS/Organizations by the signature's service, SigV2, the Host, or an S3-shaped path."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope["headers"]
+        if name.lower() in _ROUTING_HEADERS  # every request passes here: decode only what routing reads
+    }
     if "x-amz-target" in headers:
         return False
     authorization = headers.get("authorization", "")
@@ -112,7 +118,7 @@ class S3Endpoint:
             client = scope.get("client")
             facts = RequestFacts(
                 request_id,
-                _region(headers),
+                signing_region(_header(headers, "authorization")),
                 client[0] if client else "127.0.0.1",
                 _header(headers, "user-agent"),
                 scope.get("scheme") == "https",
@@ -178,13 +184,10 @@ async def _spool_body(receive: Receive, spool: IO[bytes]) -> int:
 
 
 async def _send(send: Send, status: int, headers: list[tuple[str, str]], body: Any, *, head: bool) -> None:
-    encoded = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in headers]
     if isinstance(body, bytes | bytearray):
-        if not any(k == b"content-length" for k, _ in encoded):
-            encoded.append((b"content-length", str(0 if head else len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": encoded})
-        await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
+        await send_response(send, status, headers, b"" if head else bytes(body))
         return
+    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     await send({"type": "http.response.start", "status": status, "headers": encoded})
     chunks: Iterator[bytes] = iter(body)
     try:
@@ -192,9 +195,7 @@ async def _send(send: Send, status: int, headers: list[tuple[str, str]], body: A
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        _close(chunks)
 
 
 _END: Any = object()
@@ -209,9 +210,14 @@ def _drain(chunks: Iterable[bytes]) -> bytes:
     try:
         return b"".join(chunks)
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        _close(chunks)
+
+
+def _close(chunks: Iterable[bytes]) -> None:
+    """Release a streamed body's open file, whether or not it was read to the end."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str:
@@ -219,17 +225,10 @@ def _header(headers: list[tuple[str, str]], name: str) -> str:
 
 
 def _query_token(raw_query: str) -> str:
-    from urllib.parse import parse_qsl  # noqa: PLC0415 - only presigned session requests need it
-
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         if name.lower() == "x-amz-security-token":  # SigV4 X-Amz-Security-Token, SigV2 x-amz-security-token
             return value
     return ""
-
-
-def _region(headers: list[tuple[str, str]]) -> str:
-    found = _REGION.search(_header(headers, "authorization"))
-    return found.group(1) if found else "us-east-1"
 
 
 def _resource(path: str) -> str:

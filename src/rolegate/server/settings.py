@@ -24,8 +24,12 @@ class Settings:
     s3_base_hosts: tuple[str, ...] = ("localhost", "s3.localhost", "s3.amazonaws.com")
 
     @property
+    def database_file(self) -> Path:
+        return self.data_dir / "rolegate.sqlite"
+
+    @property
     def url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'rolegate.sqlite'}"
+        return self.database_url or f"sqlite:///{self.database_file}"
 
     @classmethod
     def from_env(cls, data_dir: Path, **overrides: object) -> Settings:

@@ -16,28 +16,16 @@ from rolegate.server.settings import Settings
 SETTINGS_VARIABLE = "ROLEGATE_WORKER_SETTINGS"
 
 
+# Everything a worker needs besides the data directory (no secrets: the root key is already in the database).
+WORKER_FIELDS = ("host", "port", "database_url", "max_body_bytes", "workers")
+
+
 def worker_environment(settings: Settings) -> str:
-    """What the parent hands its workers (no secrets: the root key already exists in the database)."""
-    return json.dumps(
-        {
-            "data_dir": str(settings.data_dir),
-            "host": settings.host,
-            "port": settings.port,
-            "database_url": settings.database_url,
-            "max_body_bytes": settings.max_body_bytes,
-            "workers": settings.workers,
-        }
-    )
+    """What the parent hands its workers."""
+    return json.dumps({"data_dir": str(settings.data_dir), **{name: getattr(settings, name) for name in WORKER_FIELDS}})
 
 
 def create_worker_app() -> ASGIApp:
     values = json.loads(os.environ[SETTINGS_VARIABLE])
-    settings = Settings(
-        data_dir=Path(values["data_dir"]),
-        host=values["host"],
-        port=values["port"],
-        database_url=values["database_url"],
-        max_body_bytes=values["max_body_bytes"],
-        workers=values["workers"],
-    )
+    settings = Settings(data_dir=Path(values["data_dir"]), **{name: values[name] for name in WORKER_FIELDS})
     return create_app(build_runtime(settings))

@@ -8,6 +8,7 @@ from typing import Any
 
 from rolegate.policy import Decision, Result, explanation
 from rolegate.services.context import CallContext
+from rolegate.store.interface import Transaction
 from rolegate.store.records import AuditEvent
 
 SECRET_PARAMS = frozenset(
@@ -58,3 +59,11 @@ def record_call(call: CallContext, params: dict[str, Any], error: Exception | No
         request_parameters=json.dumps(scrub(params), default=str)[:MAX_PARAMS_CHARS],
         explanation=json.dumps(explanation(denied), default=str) if denied else "",
     )
+
+
+def recorded_denial(tx: Transaction, event_id: str, account_id: str) -> AuditEvent | None:
+    """A denial recorded in the trail, shown only to callers of the denied request's account."""
+    event = tx.get(AuditEvent, event_id)
+    if event is None or not event.explanation or event.account_id != account_id:
+        return None
+    return event

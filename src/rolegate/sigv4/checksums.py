@@ -332,7 +332,33 @@ def incomplete_body(provided: int, expected: int) -> AwsError:
     )
 
 
-class VerifiedBody:
+class CheckedReader:
+    """`read(n)` over a payload that a subclass decodes and checks a step at a time (`_step` fills `_ready`
+    and sets `_done`); the checksum is the one its digests verified."""
+
+    decoded_length: int
+    _digests: BodyDigests
+    _ready: bytes
+    _done: bool
+
+    @property
+    def checksum(self) -> tuple[str, str] | None:
+        """(algorithm, base64 value) of the verified flexible checksum, available once the body is read."""
+        return self._digests.checksum
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0:
+            return b"".join(iter(lambda: self.read(READ_SIZE), b""))
+        while not self._ready and not self._done:
+            self._step()
+        taken, self._ready = self._ready[:size], self._ready[size:]
+        return taken
+
+    def _step(self) -> None:
+        raise NotImplementedError
+
+
+class VerifiedBody(CheckedReader):
     """A plain (not aws-chunked) body read through `read(n)`, its claims checked before its last byte is handed out.
 
     `length` is the body's size (the spooled Content-Length). Holding back the final block until every claim
@@ -346,19 +372,6 @@ class VerifiedBody:
         self._remaining = length
         self._ready = b""
         self._done = False
-
-    @property
-    def checksum(self) -> tuple[str, str] | None:
-        """(algorithm, base64 value) of the verified flexible checksum, available once the body is read."""
-        return self._digests.checksum
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            return b"".join(iter(lambda: self.read(READ_SIZE), b""))
-        while not self._ready and not self._done:
-            self._step()
-        taken, self._ready = self._ready[:size], self._ready[size:]
-        return taken
 
     def _step(self) -> None:
         block = self._source.read(min(READ_SIZE, self._remaining)) if self._remaining else b""

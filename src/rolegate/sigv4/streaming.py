@@ -27,6 +27,7 @@ from rolegate.sigv4.checksums import (
     DIGEST_SIZES,
     READ_SIZE,
     BodyDigests,
+    CheckedReader,
     IncompleteBody,
     InvalidRequest,
     PayloadClaims,
@@ -227,7 +228,7 @@ class _Wire:
         return taken
 
 
-class ChunkedReader:
+class ChunkedReader(CheckedReader):
     """`read(n)` over the decoded payload of an aws-chunked body, checking it chunk by chunk (see the module doc)."""
 
     def __init__(
@@ -254,18 +255,6 @@ class ChunkedReader:
         self._ready = b""
         self._held = b""
         self._done = False
-
-    @property
-    def checksum(self) -> tuple[str, str] | None:
-        return self._digests.checksum
-
-    def read(self, size: int = -1, /) -> bytes:
-        if size < 0:
-            return b"".join(iter(lambda: self.read(READ_SIZE), b""))
-        while not self._ready and not self._done:
-            self._step()
-        taken, self._ready = self._ready[:size], self._ready[size:]
-        return taken
 
     def _step(self) -> None:
         if self._chunk_left:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rolegate.services.audit import recorded_denial
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.sts.errors import InvalidAuthorizationMessage
@@ -17,8 +18,8 @@ INVALID = "The encoded message is not a denial recorded for this account."
 
 @operation("sts", "DecodeAuthorizationMessage", resource=lambda _call, _params: "*", reads_audit=True)
 def decode_authorization_message(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    event = call.tx.get(AuditEvent, params["EncodedMessage"].strip())
-    if event is None or not event.explanation or event.account_id != call.caller.account_id:
+    event = recorded_denial(call.tx, params["EncodedMessage"].strip(), call.caller.account_id)
+    if event is None:
         raise InvalidAuthorizationMessage(INVALID)
     return {"DecodedMessage": json.dumps(decoded_message(event), separators=(",", ":"))}
 

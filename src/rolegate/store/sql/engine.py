@@ -13,7 +13,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not the sqlite3 module, issue BEGIN, so SAVEPOINTs and rollbacks are real.
+            # Transactions are begun explicitly (store.py, and the begin hook below for SQLAlchemy's own),
+            # never implicitly by the sqlite3 module, so SAVEPOINTs and rollbacks are real.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url:
