@@ -27,7 +27,7 @@ from rolegate.services.context import Caller
 from rolegate.services.dispatch import Services
 from rolegate.store.blobs import BlobStore
 from rolegate.store.interface import Store
-from rolegate.store.records import Bucket
+from rolegate.store.records import Bucket, InlineBlob
 from rolegate.store.secrets import Sealer
 
 S3_MODEL = botocore.session.get_session().get_service_model("s3")
@@ -121,6 +121,12 @@ class S3World(World):
 
     def put(self, caller: Caller, bucket: str, key: str, data: bytes = b"data", **params: Any) -> dict[str, Any]:
         return self.s3(caller, "PutObject", Bucket=bucket, Key=key, Body=io.BytesIO(data), **params)
+
+    def stored_blobs(self) -> set[str]:
+        """Every blob holding bytes: files on disk and the small objects' blobs in the database."""
+        with self.services.store.transaction(write=False) as tx:
+            inline = {b.name for b in tx.find(InlineBlob)}
+        return set(self.blobs.names()) | inline
 
     def get(self, caller: Caller, bucket: str, key: str, **params: Any) -> tuple[dict[str, Any], bytes]:
         result = self.s3(caller, "GetObject", Bucket=bucket, Key=key, **params)

@@ -21,7 +21,7 @@ from rolegate.clock import FixedClock
 from rolegate.errors import AwsError, InternalFailure
 from rolegate.protocol.restxml import s3_error_response
 from rolegate.services.context import Caller
-from rolegate.services.s3.storage import GRACE, collect_orphans
+from rolegate.services.s3.storage import GRACE, INLINE_MAX, collect_orphans
 from rolegate.store.interface import Store
 from rolegate.store.records import DeadBlob, S3Object, Setting
 
@@ -75,10 +75,11 @@ def test_empty_objects_and_default_content_type(s3: S3World, root: Caller) -> No
 
 
 def test_overwrite_replaces_the_object_and_its_bytes_go_after_commit(s3: S3World, root: Caller) -> None:
-    s3.put(root, "data", "k", b"first")
+    first, second = b"1" * (INLINE_MAX + 1), b"2" * (INLINE_MAX + 2)  # too big for the database: files
+    s3.put(root, "data", "k", first)
     first_blob = blob_files(s3)
-    s3.put(root, "data", "k", b"second version")
-    assert s3.get(root, "data", "k")[1] == b"second version"
+    s3.put(root, "data", "k", second)
+    assert s3.get(root, "data", "k")[1] == second
     assert first_blob <= blob_files(s3)  # the old bytes wait in the graveyard
     s3.clock.advance(GRACE.total_seconds())
     s3.put(root, "data", "other", b"x")  # any later write call purges committed graveyard entries
@@ -96,7 +97,7 @@ def test_delete_object_then_missing_key(s3: S3World, root: Caller) -> None:
     raises("NoSuchKey", 404, s3.s3, root, "HeadObject", Bucket="data", Key="gone")
     s3.clock.advance(GRACE.total_seconds() + 1)
     s3.put(root, "data", "next", b"")
-    assert len(blob_files(s3)) == 1
+    assert len(s3.stored_blobs()) == 1
 
 
 def test_key_and_metadata_limits(s3: S3World, root: Caller) -> None:
@@ -106,7 +107,7 @@ def test_key_and_metadata_limits(s3: S3World, root: Caller) -> None:
     s3.put(root, "data", "meta-ok", Metadata={"a": "x" * 2047})
     error = raises("MetadataTooLarge", 400, s3.put, root, "data", "meta", Metadata={"a": "x" * 2048})
     assert error.message == "Your metadata headers exceed the maximum allowed metadata size"
-    assert len(blob_files(s3)) == 2  # refused before any bytes were written
+    assert len(s3.stored_blobs()) == 2  # refused before any bytes were written
 
 
 def test_tags_on_put_and_object_tagging(s3: S3World, root: Caller) -> None:
@@ -179,7 +180,27 @@ def test_conditional_writes(s3: S3World, root: Caller) -> None:
     raises("NoSuchKey", 404, s3.put, root, "data", "absent", b"v2", IfMatch=etag)
     s3.put(root, "data", "w", b"v2", IfMatch=etag)
     assert s3.get(root, "data", "w")[1] == b"v2"
-    assert len(blob_files(s3)) == 2  # the refused writes left no blobs; v1 waits in the graveyard
+    assert len(s3.stored_blobs()) == 1  # the refused writes left no blobs; v1's inline bytes went with its row
+
+
+def test_small_objects_live_in_the_database_and_leave_with_their_rows(s3: S3World, root: Caller) -> None:
+    small, limit, large = b"s" * 10, b"l" * INLINE_MAX, b"x" * (INLINE_MAX + 1)
+    for key, data in (("small", small), ("limit", limit), ("large", large)):
+        s3.put(root, "data", key, data)
+        assert s3.get(root, "data", key)[1] == data
+    assert len(blob_files(s3)) == 1 and len(s3.stored_blobs()) == 3  # only "large" is a file
+    copied = s3.s3(root, "CopyObject", Bucket="data", Key="copy", CopySource="data/small")
+    assert copied["CopyObjectResult"]["ETag"] == md5_etag(small)
+    s3.put(root, "data", "small", b"replaced")
+    assert s3.get(root, "data", "copy")[1] == small and s3.get(root, "data", "small")[1] == b"replaced"
+    assert s3.get(root, "data", "limit", Range="bytes=2-4")[1] == b"lll"
+    s3.s3(root, "DeleteObject", Bucket="data", Key="copy")
+    s3.s3(root, "DeleteObject", Bucket="data", Key="limit")
+    assert len(s3.stored_blobs()) == 2  # "small" (replaced) and "large"; no inline row outlives its object
+    stranger = s3.user(DEV, "stranger")
+    raises("AccessDenied", 403, s3.put, stranger, "data", "denied", small)
+    raises("IncompleteBody", 400, s3.put, root, "data", "short", small, ContentLength=11)
+    assert len(s3.stored_blobs()) == 2
 
 
 def test_response_overrides(s3: S3World, root: Caller) -> None:

@@ -6,7 +6,9 @@ codec -> audit), with S3's own wire details:
   a large upload never sits in memory, and it is checked (chunk signatures, checksums, x-amz-content-sha256)
   while the service streams it into the object store;
 - response bodies (GetObject) are streamed from the object's file, one block per event-loop turn;
-- the blocking work runs in the threadpool: S3 requests can move gigabytes.
+- the blocking work runs in the threadpool: S3 requests can move gigabytes. Requests that only touch the
+  database (reads of small objects, small PUTs whose bytes are stored with their row) run on the event
+  loop, where a thread hop would cost more than the work.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rolegate.services.context import Caller
 from rolegate.services.dispatch import RequestFacts, Services
 from rolegate.services.identity import ANONYMOUS
 from rolegate.services.registry import REGISTRY
+from rolegate.services.s3.storage import INLINE_MAX
 from rolegate.sigv4 import HttpRequestView, s3_payload_reader, verify_s3
 
 SPOOL_IN_MEMORY = 1024 * 1024
@@ -88,8 +91,7 @@ class S3Endpoint:
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b", dir=str(self.spool_dir))  # noqa: SIM115
             length = await _spool_body(_replay(first, receive), spool)
         try:
-            if scope["method"] in INLINE_METHODS and length == 0:
-                # Reads answer from the database and small files: cheaper on the loop than a thread hop.
+            if _runs_inline(scope, length):
                 status, headers, body = self.handle(scope, spool, length)
             else:
                 status, headers, body = await run_in_threadpool(self.handle, scope, spool, length)
@@ -153,6 +155,15 @@ class S3Endpoint:
         if verified is None:
             return ANONYMOUS, None
         return resolved[verified.access_key_id], verified
+
+
+def _runs_inline(scope: Scope, length: int) -> bool:
+    """Reads without a body, and small PUTs that neither copy nor upload a part (those write files)."""
+    if scope["method"] in INLINE_METHODS:
+        return length == 0
+    if scope["method"] != "PUT" or not 0 <= length <= INLINE_MAX or b"uploadId" in scope.get("query_string", b""):
+        return False
+    return all(name.lower() != b"x-amz-copy-source" for name, _ in scope["headers"])
 
 
 def _replay(first: Message, receive: Receive) -> Receive:

@@ -20,6 +20,7 @@ from rolegate.services.authorization import Authorizer
 from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import EXPIRED_TOKEN, resolve_caller
 from rolegate.services.lazy_transaction import LazyTransaction
+from rolegate.services.read_cache import ReadCache
 from rolegate.services.registry import Operation, load_all, lookup
 from rolegate.store.interface import Store
 from rolegate.store.records import AccessKey, Role, Session, User
@@ -66,6 +67,7 @@ class Services:
         self.store = self.tracking
         self.authorizer.tracking = self.tracking
         self.audit = AuditWriter(self.tracking, self.background_audit)
+        self.read_cache = ReadCache(self.tracking)
         self._auth_cache: dict[tuple[str, str | None], tuple[tuple[int, ...], Caller, str]] = {}
 
     def authenticate(self, access_key_id: str, session_token: str | None) -> tuple[Caller, str]:
@@ -97,7 +99,7 @@ class Services:
         error: Exception | None = None
         call: CallContext | None = None
         try:
-            with LazyTransaction(self.store, write=not is_read_only(name)) as tx:
+            with LazyTransaction(self.store, write=not is_read_only(name), cache=self.read_cache) as tx:
                 call = CallContext(
                     tx,
                     caller,

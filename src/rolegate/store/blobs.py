@@ -109,6 +109,10 @@ class BlobStore:
         self._names = names or (lambda: uuid.uuid4().hex)
         self.chunk = chunk
 
+    def new_name(self) -> str:
+        """A fresh blob name (also used for the database's inline blobs, so names never collide)."""
+        return self._names()
+
     def path(self, name: str) -> Path:
         return Path(self.path_text(name))
 

@@ -63,11 +63,14 @@ def _layout(kind: type[Record]) -> tuple[frozenset[str], dict[str, Any]]:
 
 
 def to_payload(record: Record) -> str:
-    data = {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    """The record's JSON, without its BINARY fields (they have columns of their own)."""
+    binary = record.BINARY
+    data = {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record) if f.name not in binary}
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
-def from_payload(kind: type[R], payload: str) -> R:
+def from_payload(kind: type[R], payload: str, binary: tuple[Any, ...] = ()) -> R:
+    """The record from its JSON and the values of its BINARY columns, in declaration order."""
     data = json.loads(payload)
     names, special = _layout(kind)
     values = {
@@ -75,4 +78,6 @@ def from_payload(kind: type[R], payload: str) -> R:
         for name, value in data.items()
         if name in names
     }
+    for name, value in zip(kind.BINARY, binary, strict=False):
+        values[name] = bytes(value)
     return kind(**values)

@@ -1,8 +1,9 @@
 """Frozen records for everything rolegate stores, each declaring its key and its indexed fields.
 
 `KEY` fields identify a record; `INDEXED` fields can be searched with `Transaction.find`; `FOLDED` fields
-compare case-insensitively (IAM names are unique per account regardless of case). Everything else is
-payload. Secrets are stored only in sealed form (see secrets.py).
+compare case-insensitively (IAM names are unique per account regardless of case); `BINARY` fields hold raw
+bytes in a column of their own (not in the JSON payload). Everything else is payload. Secrets are stored
+only in sealed form (see secrets.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Record:
     KEY: ClassVar[tuple[str, ...]] = ()
     INDEXED: ClassVar[tuple[str, ...]] = ()
     FOLDED: ClassVar[tuple[str, ...]] = ()
+    BINARY: ClassVar[tuple[str, ...]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +338,20 @@ class S3Object(Record):
     headers: Tags = ()
     expires: datetime | None = None
     checksum: Tags = ()  # ((algorithm, base64 value),) of a single-request upload that sent a verified one
+    inline: bool = False  # the bytes are the InlineBlob `blob` in the database, not a file
+
+
+@dataclass(frozen=True, slots=True)
+class InlineBlob(Record):
+    """The bytes of a small object, kept in the database with its metadata (services/s3/storage.py): written
+    in the same transaction as the object's row, so it is as atomic and as durable as the row itself.
+    Immutable once named, like file blobs."""
+
+    TABLE: ClassVar[str] = "s3_inline_blobs"
+    KEY: ClassVar[tuple[str, ...]] = ("name",)
+    BINARY: ClassVar[tuple[str, ...]] = ("data",)
+    name: str
+    data: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +422,7 @@ ALL_RECORDS: tuple[type[Record], ...] = (
     AuditEvent,
     Bucket,
     S3Object,
+    InlineBlob,
     MultipartUpload,
     ObjectPart,
     DeadBlob,

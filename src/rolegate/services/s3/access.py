@@ -13,6 +13,7 @@ from typing import Any
 
 from rolegate.policy import Decision
 from rolegate.services.context import CallContext
+from rolegate.services.lazy_transaction import cached_get
 from rolegate.services.s3.errors import access_denied, no_such_bucket
 from rolegate.services.s3.public_policy import restricts
 from rolegate.store.records import Bucket, S3Object, Tags
@@ -91,7 +92,7 @@ def authorize(
 
 
 def get_bucket(call: CallContext, name: str) -> Bucket:
-    bucket = call.tx.get(Bucket, name) if name else None
+    bucket = cached_get(call.tx, Bucket, name) if name else None
     if bucket is None:
         raise no_such_bucket(name)
     return bucket

@@ -1,5 +1,6 @@
 """CopyObject: s3:GetObject on the source and s3:PutObject on the destination, each with its own bucket's
-policy and owner. A single-blob source is copied by linking its immutable blob; a multipart source is
+policy and owner. An inline source's bytes are copied into a new inline blob; a single-file source is copied
+by linking its immutable blob; a multipart source is
 streamed into one new blob, and the copy's ETag is then the MD5 of the whole object, as S3's is.
 """
 
@@ -23,7 +24,16 @@ from rolegate.services.s3.errors import MAX_PART_SIZE, InvalidArgument, InvalidR
 from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp
 from rolegate.services.s3.reads import check_copy_conditions, readable_object
 from rolegate.services.s3.rules import header_tags
-from rolegate.services.s3.storage import blobs_of, purge, release, removed_on_error, segments
+from rolegate.services.s3.storage import (
+    StoredBody,
+    blobs_of,
+    inline_bytes,
+    keep,
+    purge,
+    release,
+    removed_on_error,
+    segments,
+)
 from rolegate.store.records import S3Object
 
 DIRECTIVES = ("COPY", "REPLACE")
@@ -92,15 +102,25 @@ def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     purge(call)
     existing = call.tx.get(S3Object, bucket.name, key)
     check_write_conditions(existing, params, key)
-    blobs = blobs_of(call)
-    if source.upload_id:
-        info = blobs.concat(segments(call, source))
-        name, size, etag = info.name, info.size, etag_of(info.md5)
-    else:
-        name, size, etag = blobs.link(source.blob), source.size, source.etag
-    with removed_on_error(call, name):
-        obj = S3Object(bucket.name, key, size, etag, stamp(call.now), blob=name, **fields)
+    body, etag = _copied_bytes(call, source)
+    with removed_on_error(call, body):
+        obj = S3Object(
+            bucket.name, key, body.size, etag, stamp(call.now), blob=body.name, inline=body.data is not None, **fields
+        )
+        keep(call, body)
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)
     return {"CopyObjectResult": {"ETag": obj.etag, "LastModified": obj.last_modified}, "ServerSideEncryption": "AES256"}
+
+
+def _copied_bytes(call: CallContext, source: S3Object) -> tuple[StoredBody, str]:
+    """The copy's bytes and ETag: the same inline bytes, a hard link to the same file, or one new file made
+    of a multipart source's parts (whose ETag is then the whole object's MD5)."""
+    blobs = blobs_of(call)
+    if source.inline:
+        return StoredBody(blobs.new_name(), source.size, b"", inline_bytes(call, source)), source.etag
+    if source.upload_id:
+        info = blobs.concat(segments(call, source))
+        return StoredBody(info.name, info.size, info.md5), etag_of(info.md5)
+    return StoredBody(blobs.link(source.blob), source.size, b""), source.etag

@@ -1,7 +1,8 @@
 """Objects: put, get, head, delete, delete many.
 
-The body is streamed into a blob before the transaction opens (storage.py explains why and how a failure
-cleans up); GetObject answers with an open chunk stream that the server glue sends on after the call.
+The body is streamed into a blob before the transaction opens, or kept for the database when it is small
+(storage.py explains why and how a failure cleans up); GetObject answers with the bytes of a small object or
+an open chunk stream that the server glue sends on after the call.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from rolegate.services.s3.reads import (
     select_range,
 )
 from rolegate.services.s3.rules import check_key, header_tags, metadata_of, refuse_customer_keys
-from rolegate.services.s3.storage import drop_object, purge, release, removed_on_error, stream, write_body
+from rolegate.services.s3.storage import drop_object, keep, purge, release, removed_on_error, stream, write_body
 from rolegate.store.records import S3Object, Tags
 
 MAX_DELETE_KEYS = 1000
@@ -104,8 +105,8 @@ def check_write_conditions(existing: S3Object | None, params: Mapping[str, Any],
 def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     key = str(params.get("Key", ""))
     fields = object_fields(params)
-    info = write_body(call, params)
-    with removed_on_error(call, info.name):
+    info = write_body(call, params, inline=True)
+    with removed_on_error(call, info):
         bucket = bucket_of(call, params)
         keys = header_keys(params) | request_tag_keys(fields["tags"])
         authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
@@ -114,8 +115,17 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         check_write_conditions(existing, params, key)
         checksum = verified_checksum(params.get("Body"))
         obj = S3Object(
-            bucket.name, key, info.size, etag_of(info.md5), stamp(call.now), blob=info.name, checksum=checksum, **fields
+            bucket.name,
+            key,
+            info.size,
+            etag_of(info.md5),
+            stamp(call.now),
+            blob=info.name,
+            checksum=checksum,
+            inline=info.data is not None,
+            **fields,
         )
+        keep(call, info)
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)

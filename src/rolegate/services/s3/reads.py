@@ -9,6 +9,7 @@ from typing import Any
 
 from rolegate.errors import AwsError
 from rolegate.services.context import CallContext
+from rolegate.services.lazy_transaction import cached_get
 from rolegate.services.s3.access import authorize, bucket_arn, decide, existing_tag_keys, object_arn
 from rolegate.services.s3.errors import (
     InvalidPartNumber,
@@ -38,7 +39,7 @@ def readable_object(
 ) -> S3Object:
     """The object, once `action` is allowed on it. A missing key is NoSuchKey only for callers who may list
     the bucket; others get AccessDenied, so that keys cannot be probed."""
-    found = call.tx.get(S3Object, bucket.name, key)
+    found = cached_get(call.tx, S3Object, bucket.name, key)
     authorize(call, action, object_arn(bucket.name, key), bucket, {**existing_tag_keys(found), **(keys or {})})
     if found is None:
         if decide(call, "s3:ListBucket", bucket_arn(bucket.name), bucket).allowed:

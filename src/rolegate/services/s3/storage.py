@@ -4,6 +4,10 @@
   database's write lock) and the blob is removed again if the handler fails; a blob whose metadata row
   never commits (crash, failed commit) is an orphan that `collect_orphans` removes later. A partial or
   uncommitted upload is never visible: the object row is what makes it visible.
+- Small objects (PutObject and CopyObject of at most INLINE_MAX bytes) keep their bytes in the database
+  (an InlineBlob row written in the same transaction as the object's row): one commit makes them visible,
+  atomically and as durably as the database's other writes, with no file to create, sync and rename.
+  Their bytes are dropped with the row that releases them; a reader has already read them in its snapshot.
 - A blob that loses its last reference is not deleted at once: a `DeadBlob` row is written in the same
   transaction, and its file is removed by a later write call (`purge`) once that row is committed and older
   than `GRACE`, so a rolled-back delete never loses bytes and a download that began earlier can finish.
@@ -11,22 +15,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import itertools
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from rolegate.services.context import CallContext
+from rolegate.services.lazy_transaction import inline_bytes as cached_inline_bytes
 from rolegate.services.s3.errors import MAX_PART_SIZE, IncompleteBody, InternalError, entity_too_large
-from rolegate.store.blobs import BlobInfo, BlobStore, BlobTooLarge, ChunkStream, Segment
+from rolegate.store.blobs import BlobStore, BlobTooLarge, ChunkStream, Segment
 from rolegate.store.interface import Store
-from rolegate.store.records import DeadBlob, ObjectPart, S3Object
+from rolegate.store.records import DeadBlob, InlineBlob, ObjectPart, S3Object
 
 GRACE = timedelta(minutes=10)
 PURGE_INTERVAL = timedelta(seconds=30)
 ORPHAN_AGE_SECONDS = 3600.0
+INLINE_MAX = 64 * 1024  # below ~100 KB SQLite reads and writes blobs faster than the file system does
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody:
+    """A request body once stored: a file blob (`data` None) or bytes bound for an InlineBlob row."""
+
+    name: str
+    size: int
+    md5: bytes
+    data: bytes | None = None
 
 
 def blobs_of(call: CallContext) -> BlobStore:
@@ -35,31 +54,73 @@ def blobs_of(call: CallContext) -> BlobStore:
     return call.blobs
 
 
-def write_body(call: CallContext, params: Mapping[str, Any], limit: int = MAX_PART_SIZE) -> BlobInfo:
-    """Stream the request body into a new blob; `IncompleteBody` when it disagrees with Content-Length."""
+def write_body(
+    call: CallContext, params: Mapping[str, Any], limit: int = MAX_PART_SIZE, *, inline: bool = False
+) -> StoredBody:
+    """Read the request body into a new blob, or, with `inline`, keep it in memory when it is at most
+    INLINE_MAX bytes; `IncompleteBody` when it disagrees with Content-Length."""
     declared = params.get("ContentLength")
     if isinstance(declared, int) and declared > limit:
         raise entity_too_large(declared, limit)
     body = params.get("Body")
     if body is None or isinstance(body, bytes | bytearray):
         body = io.BytesIO(bytes(body or b""))
+    head: list[bytes] = []
+    if inline and (not isinstance(declared, int) or declared <= INLINE_MAX):
+        head = _read_at_most(body, INLINE_MAX)
+        if sum(map(len, head)) <= INLINE_MAX:
+            data = b"".join(head)
+            _check_length(declared, len(data))
+            md5 = hashlib.md5(data, usedforsecurity=False).digest()
+            return StoredBody(blobs_of(call).new_name(), len(data), md5, data)
+    source: Iterable[bytes] = itertools.chain(head, iter(lambda: body.read(blobs_of(call).chunk), b""))
     try:
-        info = blobs_of(call).write(body, max_bytes=limit)
+        info = blobs_of(call).write(source, max_bytes=limit)
     except BlobTooLarge as error:
         raise entity_too_large(limit + 1, limit) from error
-    if isinstance(declared, int) and declared != info.size:
+    try:
+        _check_length(declared, info.size)
+    except IncompleteBody:
         blobs_of(call).delete(info.name)
+        raise
+    return StoredBody(info.name, info.size, info.md5)
+
+
+def _read_at_most(body: Any, limit: int) -> list[bytes]:
+    """Chunks read from `body` until it ends or more than `limit` bytes have come."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        data = body.read(limit + 1 - total)
+        if not data:
+            break
+        chunks.append(bytes(data))
+        total += len(data)
+    return chunks
+
+
+def _check_length(declared: Any, size: int) -> None:
+    if isinstance(declared, int) and declared != size:
         raise IncompleteBody("You did not provide the number of bytes specified by the Content-Length HTTP header")
-    return info
+
+
+def keep(call: CallContext, body: StoredBody) -> None:
+    """Write an inline body's bytes in the call's transaction (file blobs are already on disk)."""
+    if body.data is not None:
+        call.tx.insert(InlineBlob(body.name, body.data))
 
 
 @contextmanager
-def removed_on_error(call: CallContext, name: str) -> Iterator[None]:
-    """Remove the blob `name` if the block raises (the row that would refer to it is rolled back)."""
+def removed_on_error(call: CallContext, body: StoredBody | str) -> Iterator[None]:
+    """Remove the file blob if the block raises (the row that would refer to it is rolled back); an inline
+    body's row is rolled back with it."""
     try:
         yield
     except BaseException:
-        blobs_of(call).delete(name)
+        if isinstance(body, str):
+            blobs_of(call).delete(body)
+        elif body.data is None:
+            blobs_of(call).delete(body.name)
         raise
 
 
@@ -129,7 +190,10 @@ def release(call: CallContext, obj: S3Object) -> None:
     """Hand the bytes of a replaced or deleted object to the graveyard (its row is already gone or replaced)."""
     if obj.upload_id:
         drop_parts(call, parts_of(call, obj.upload_id))
-    discard(call, obj.blob)
+    elif obj.inline:
+        call.tx.delete(InlineBlob, obj.blob)
+    else:
+        discard(call, obj.blob)
 
 
 def segments(call: CallContext, obj: S3Object) -> list[Segment]:
@@ -153,15 +217,26 @@ def slice_segments(pieces: list[Segment], start: int, length: int) -> list[Segme
     return chosen
 
 
-def stream(call: CallContext, obj: S3Object, start: int, length: int) -> ChunkStream:
+def stream(call: CallContext, obj: S3Object, start: int, length: int) -> tuple[bytes] | ChunkStream:
+    """The bytes [start, start + length) of the object as chunks: one in hand for inline objects, else a
+    stream over its files."""
+    if obj.inline:
+        return (inline_bytes(call, obj)[start : start + length],)
     return blobs_of(call).read(slice_segments(segments(call, obj), start, length))
+
+
+def inline_bytes(call: CallContext, obj: S3Object) -> bytes:
+    data = cached_inline_bytes(call.tx, obj.blob)
+    if data is None or len(data) != obj.size:
+        raise InternalError("We encountered an internal error. Please try again.")
+    return data
 
 
 def collect_orphans(store: Store, blobs: BlobStore, older_than: float = ORPHAN_AGE_SECONDS) -> int:
     """Remove blob files no object, part or graveyard row refers to (run at start-up or now and then)."""
     alive: set[str] = set()
     with store.transaction(write=False) as tx:
-        alive.update(o.blob for o in tx.find(S3Object) if o.blob)
+        alive.update(o.blob for o in tx.find(S3Object) if o.blob and not o.inline)
         alive.update(p.blob for p in tx.find(ObjectPart))
         alive.update(d.name for d in tx.find(DeadBlob))
     return blobs.sweep(alive, older_than)

@@ -26,6 +26,8 @@ def _row(record: Record) -> dict[str, Any]:
     kind = type(record)
     values = {n: str(folded(kind, n, getattr(record, n))) for n in (*kind.KEY, *kind.INDEXED)}
     values["payload"] = to_payload(record)
+    for name in kind.BINARY:
+        values[name] = getattr(record, name)
     return values
 
 
@@ -36,7 +38,7 @@ def _condition(kind: type[Record], fields: tuple[str, ...]) -> Any:
 
 def _build_select(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
     table = table_for(kind)
-    query = select(table.c.payload).order_by(*(table.c[n] for n in kind.KEY))
+    query = select(table.c.payload, *(table.c[n] for n in kind.BINARY)).order_by(*(table.c[n] for n in kind.KEY))
     condition = _condition(kind, fields)
     return query if condition is None else query.where(condition)
 
@@ -55,7 +57,7 @@ def _build_delete(kind: type[Record], fields: tuple[str, ...]) -> Delete:
 
 def _build_insert(kind: type[Record], _fields: tuple[str, ...]) -> Insert:
     table = table_for(kind)
-    columns = (*kind.KEY, *(n for n in kind.INDEXED if n not in kind.KEY), "payload")
+    columns = (*kind.KEY, *(n for n in kind.INDEXED if n not in kind.KEY), "payload", *kind.BINARY)
     return insert(table).values({name: bindparam(name) for name in columns})
 
 
@@ -117,12 +119,12 @@ class SqlTransaction:
     def get(self, kind: type[R], *key: str) -> R | None:
         fields, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
         row = self._execute("select", kind, fields, binds).fetchone()
-        return None if row is None else from_payload(kind, row[0])
+        return None if row is None else from_payload(kind, row[0], row[1:])
 
     def find(self, kind: type[R], **where: Any) -> list[R]:
         check_where(kind, where)
         fields, binds = _binds(kind, where)
-        return [from_payload(kind, row[0]) for row in self._execute("select", kind, fields, binds).fetchall()]
+        return [from_payload(kind, row[0], row[1:]) for row in self._execute("select", kind, fields, binds).fetchall()]
 
     def count(self, kind: type[R], **where: Any) -> int:
         check_where(kind, where)

@@ -1,0 +1,57 @@
+"""Records looked up by key, answered from memory while their table is unchanged.
+
+Read-only calls that have not yet opened their transaction may use it: the table's generation is read
+first, then the record (opening the snapshot after that moment), so a cached record is never older than the
+generation it is filed under, and any later commit to the table moves the generation and retires it (see
+store/tracking.py). Write calls always read inside their transaction. Immutable records (inline object
+bytes, named once and never changed) are kept by name alone, within a byte budget.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, TypeVar
+
+from rolegate.store.records import InlineBlob, Record
+from rolegate.store.tracking import TrackingStore
+
+R = TypeVar("R", bound=Record)
+
+MAX_RECORDS = 4096
+MAX_IMMUTABLE_BYTES = 8 * 1024 * 1024
+
+
+class ReadCache:
+    def __init__(self, tracking: TrackingStore, max_records: int = MAX_RECORDS) -> None:
+        self.tracking = tracking
+        self.max_records = max_records
+        self._records: dict[tuple[type[Record], tuple[str, ...]], tuple[int, Record | None]] = {}
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._blob_bytes = 0
+
+    def get(self, tx: Any, kind: type[R], key: tuple[str, ...]) -> R | None:
+        """`tx.get(kind, *key)`, from memory when the table has not changed since it was last read."""
+        generation = self.tracking.stamp((kind.TABLE,))[0]
+        entry = self._records.get((kind, key))
+        if entry is not None and entry[0] == generation:
+            return entry[1]  # type: ignore[return-value]
+        found: R | None = tx.get(kind, *key)
+        if len(self._records) >= self.max_records:
+            self._records.clear()
+        self._records[(kind, key)] = (generation, found)
+        return found
+
+    def inline_bytes(self, tx: Any, name: str) -> bytes | None:
+        """An inline blob's bytes: immutable once named, so kept by name (least recently used go first)."""
+        data = self._blobs.get(name)
+        if data is not None:
+            self._blobs.move_to_end(name)
+            return data
+        found: InlineBlob | None = tx.get(InlineBlob, name)
+        if found is None:
+            return None
+        self._blobs[name] = found.data
+        self._blob_bytes += len(found.data)
+        while self._blob_bytes > MAX_IMMUTABLE_BYTES and self._blobs:
+            self._blob_bytes -= len(self._blobs.popitem(last=False)[1])
+        return found.data

@@ -1,0 +1,105 @@
+"""The read cache answers key lookups of read-only calls from memory, and never serves a record once its
+table has changed, in this process or another one sharing the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from rolegate.services.lazy_transaction import LazyTransaction, cached_get, inline_bytes
+from rolegate.services.read_cache import ReadCache
+from rolegate.store.generations import SharedGenerations
+from rolegate.store.records import Bucket, InlineBlob
+from rolegate.store.sql.store import SqlStore
+from rolegate.store.tracking import TrackingStore
+
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def bucket(policy: str = "") -> Bucket:
+    return Bucket("cached", "111111111111", "us-east-1", CREATED, policy)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+
+def read(store: TrackingStore, cache: ReadCache) -> tuple[Bucket | None, bool]:
+    """A read-only call's cached lookup, and whether it had to open its transaction."""
+    with LazyTransaction(store, write=False, cache=cache) as tx:
+        found = cached_get(tx, Bucket, "cached")
+        return found, tx.opened
+
+
+def write(store: TrackingStore, record: Bucket) -> None:
+    with store.transaction() as tx:
+        tx.put(record)
+
+
+def test_a_hit_opens_no_transaction_and_a_commit_retires_it(database: str) -> None:
+    store = TrackingStore(SqlStore(database))
+    cache = ReadCache(store)
+    assert read(store, cache) == (None, True)  # a miss (even of a missing record) reads the database
+    assert read(store, cache) == (None, False)  # ... once
+    write(store, bucket("v1"))
+    found, opened = read(store, cache)
+    assert found is not None and found.policy == "v1" and opened
+    assert read(store, cache) == (found, False)
+    write(store, bucket("v2"))
+    found, _ = read(store, cache)
+    assert found is not None and found.policy == "v2"
+
+
+def test_another_process_commit_is_seen_through_shared_generations(database: str, tmp_path: Path) -> None:
+    mine = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    theirs = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    cache = ReadCache(mine)
+    write(theirs, bucket("v1"))
+    assert read(mine, cache)[0] == bucket("v1")
+    write(theirs, bucket("v2"))
+    assert read(mine, cache)[0] == bucket("v2")
+    without_sharing = TrackingStore(SqlStore(database))  # the control: private counters miss their commits
+    stale_cache = ReadCache(without_sharing)
+    assert read(without_sharing, stale_cache)[0] == bucket("v2")
+    write(theirs, bucket("v3"))
+    assert read(without_sharing, stale_cache)[0] == bucket("v2")
+    assert read(mine, cache)[0] == bucket("v3")
+    for store in (mine, theirs, without_sharing):
+        store.close()
+
+
+def test_write_calls_and_begun_transactions_read_the_database(database: str) -> None:
+    store = TrackingStore(SqlStore(database))
+    cache = ReadCache(store)
+    write(store, bucket("v1"))
+    read(store, cache)
+    with LazyTransaction(store, write=True, cache=cache) as tx:
+        tx.put(bucket("inside"))
+        found = cached_get(tx, Bucket, "cached")
+        assert found is not None and found.policy == "inside"
+    with LazyTransaction(store, write=False, cache=cache) as tx:
+        tx.find(Bucket)  # the snapshot began before the lookup: the cache may not be filled from it
+        assert tx.opened
+        found = cached_get(tx, Bucket, "cached")
+        assert found is not None and found.policy == "inside"
+
+
+def test_inline_bytes_are_kept_by_name_within_a_budget(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rolegate.services.read_cache.MAX_IMMUTABLE_BYTES", 10)
+    store = TrackingStore(SqlStore(database))
+    cache = ReadCache(store)
+    with store.transaction() as tx:
+        tx.put(InlineBlob("a", b"123456"))
+        tx.put(InlineBlob("b", b"7890"))
+        tx.put(InlineBlob("c", b"x"))
+    with LazyTransaction(store, write=False, cache=cache) as tx:
+        assert [inline_bytes(tx, n) for n in ("a", "b", "missing")] == [b"123456", b"7890", None]
+    with LazyTransaction(store, write=False, cache=cache) as tx:
+        assert inline_bytes(tx, "b") == b"7890" and not tx.opened  # within the budget: no database read
+        assert inline_bytes(tx, "c") == b"x"  # 11 bytes: the least recently used ("a") leaves
+    with LazyTransaction(store, write=False, cache=cache) as tx:
+        assert inline_bytes(tx, "b") == b"7890" and not tx.opened
+        assert inline_bytes(tx, "a") == b"123456" and tx.opened
