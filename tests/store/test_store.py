@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 
 from rolegate.store.interface import Conflict, Store
 from rolegate.store.memory import MemoryStore
-from rolegate.store.records import Attachment, Role, Session, User
+from rolegate.store.codec import to_payload
+from rolegate.store.records import Attachment, InlineBlob, Role, Session, User
 from rolegate.store.sql.store import SqlStore
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -152,3 +154,45 @@ def test_store_behaves_like_a_case_folding_dict(store: Store, ops: list[tuple[st
     with store.transaction() as tx:
         got = {r.name.lower(): (r.name, r.description) for r in tx.find(Role, account_id="111111111111")}
     assert got == model
+
+
+def test_binary_fields_round_trip_outside_the_payload(store: Store) -> None:
+    data = bytes(range(256)) * 3
+    with store.transaction() as tx:
+        tx.put(InlineBlob("blob1", data))
+        tx.put(InlineBlob("empty", b""))
+    with store.transaction(write=False) as tx:
+        assert tx.get(InlineBlob, "blob1") == InlineBlob("blob1", data)
+        assert [b.name for b in tx.find(InlineBlob)] == ["blob1", "empty"]
+    with store.transaction() as tx:
+        tx.put(InlineBlob("blob1", b"replaced"))
+    with store.transaction(write=False) as tx:
+        assert tx.get(InlineBlob, "blob1") == InlineBlob("blob1", b"replaced")
+    assert "data" not in to_payload(InlineBlob("x", b"bytes"))
+
+
+def test_concurrent_writers_of_two_stores_on_one_file_all_commit(tmp_path: Path) -> None:
+    """Two stores stand for two server processes; each writer waits its turn on the writers' lock."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    stores = [SqlStore(url), SqlStore(url)]
+    assert (tmp_path / "shared.sqlite.writers").exists()
+    failures: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            for step in range(40):
+                with stores[number % 2].transaction() as tx:
+                    tx.put(InlineBlob(f"w{number}-{step}", b"x" * step))
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with stores[0].transaction(write=False) as tx:
+        assert tx.count(InlineBlob) == 240
+    for opened in stores:
+        opened.close()

@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import os
 import time
-import uuid
+import random
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,14 +99,21 @@ class ChunkStream:
         self.close()
 
 
+def random_names() -> Callable[[], str]:
+    """128-bit random hex names from a generator seeded once per store from the system's source: unique
+    across processes without paying for a system random draw per blob (names are not secrets)."""
+    generator = random.Random(os.urandom(32))
+    return lambda: f"{generator.getrandbits(128):032x}"
+
+
 class BlobStore:
-    """Immutable named blobs under `root`; names come from `names` (random UUIDs unless a test injects some)."""
+    """Immutable named blobs under `root`; names come from `names` (random_names() unless a test injects some)."""
 
     def __init__(self, root: Path, names: Callable[[], str] | None = None, chunk: int = CHUNK) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._root_text = str(self.root)
-        self._names = names or (lambda: uuid.uuid4().hex)
+        self._names = names or random_names()
         self.chunk = chunk
 
     def new_name(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Delete, Dialect, Insert, Select, and_, bindparam, delete, func, insert, select
@@ -19,6 +20,7 @@ from rolegate.store.codec import from_payload, to_payload
 from rolegate.store.interface import Conflict, R, check_where, folded
 from rolegate.store.records import Record
 from rolegate.store.sql.engine import make_engine
+from rolegate.store.sql.writer_lock import WriterLock
 from rolegate.store.sql.schema import metadata, table_for
 
 
@@ -61,6 +63,21 @@ def _build_insert(kind: type[Record], _fields: tuple[str, ...]) -> Insert:
     return insert(table).values({name: bindparam(name) for name in columns})
 
 
+def _build_upsert(kind: type[Record], dialect_name: str) -> Any:
+    """Insert-or-replace by key in one statement (SQLite and PostgreSQL share the ON CONFLICT form)."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        return None
+    table = table_for(kind)
+    columns = (*kind.KEY, *(n for n in kind.INDEXED if n not in kind.KEY), "payload", *kind.BINARY)
+    statement = dialect_insert(table).values({name: bindparam(name) for name in columns})
+    replaced = {name: statement.excluded[name] for name in columns if name not in kind.KEY}
+    return statement.on_conflict_do_update(index_elements=[table.c[n] for n in kind.KEY], set_=replaced)
+
+
 def _binds(kind: type[Record], where: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, str]]:
     fields = tuple(sorted(where))
     return fields, {f"w_{n}": str(folded(kind, n, where[n])) for n in fields}
@@ -94,6 +111,7 @@ class _Statements:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self._compiled: dict[tuple[str, type[Record], tuple[str, ...]], _Compiled] = {}
+        self._upserts: dict[type[Record], _Compiled | None] = {}
 
     def get(self, name: str, kind: type[Record], fields: tuple[str, ...]) -> _Compiled:
         key = (name, kind, fields)
@@ -101,6 +119,15 @@ class _Statements:
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(_BUILDERS[name](kind, fields), self.dialect)
         return compiled
+
+    def upsert(self, kind: type[Record]) -> _Compiled | None:
+        """The one-statement insert-or-replace, None where the dialect has none (delete + insert then)."""
+        key = ("upsert", kind, ())
+        if key not in self._compiled:
+            statement = _build_upsert(kind, self.dialect.name)
+            self._upserts[kind] = None if statement is None else _Compiled(statement, self.dialect)
+            self._compiled[key] = self._upserts[kind] or _Compiled(_build_insert(kind, ()), self.dialect)
+        return self._upserts[kind]
 
 
 class SqlTransaction:
@@ -158,8 +185,12 @@ class SqlTransaction:
 
     def put(self, record: Record) -> None:
         kind = type(record)
-        self.delete(kind, *(str(getattr(record, n)) for n in kind.KEY))
-        self._insert(kind, [_row(record)])
+        upsert = self.statements.upsert(kind)
+        if upsert is None:
+            self.delete(kind, *(str(getattr(record, n)) for n in kind.KEY))
+            self._insert(kind, [_row(record)])
+        else:
+            self.cursor.execute(upsert.sql, upsert.parameters(_row(record)))
         self.written.add(kind.TABLE)
 
     def delete(self, kind: type[R], *key: str) -> bool:
@@ -181,13 +212,20 @@ class SqlStore:
         metadata.create_all(self.engine)
         self.statements = _Statements(self.engine.dialect)
         self.sqlite = self.engine.dialect.name == "sqlite"
+        self.writers = WriterLock(_lock_path(self.engine.url.database) if self.sqlite else None)
         self.integrity_error: type[Exception] = self.engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SqlTransaction]:
-        """A write transaction takes SQLite's write lock up front; read-only ones run on a snapshot.
+        """A write transaction takes SQLite's write lock up front (after its turn among writers, see
+        writer_lock.py); read-only ones run on a snapshot. Commits when the block ends, rolls back when it raises."""
+        if write and self.sqlite:
+            with self.writers.held():
+                yield from self._transaction(write)
+        else:
+            yield from self._transaction(write)
 
-        Commits when the block ends, rolls back when it raises."""
+    def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
@@ -211,3 +249,11 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        self.writers.close()
+
+
+def _lock_path(database: str | None) -> Path | None:
+    """The writers' lock file beside a SQLite database file; in-memory databases need only the thread lock."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}.writers")
