@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rolegate.store.codec import to_payload
 from rolegate.store.interface import Conflict, Store
 from rolegate.store.memory import MemoryStore
-from rolegate.store.codec import to_payload
 from rolegate.store.records import Attachment, InlineBlob, Role, Session, User
 from rolegate.store.sql.store import SqlStore
 

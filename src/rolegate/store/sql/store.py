@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Delete, Dialect, Insert, Select, and_, bindparam, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rolegate.store.codec import from_payload, to_payload
 from rolegate.store.interface import Conflict, R, check_where, folded
 from rolegate.store.records import Record
 from rolegate.store.sql.engine import make_engine
-from rolegate.store.sql.writer_lock import WriterLock
 from rolegate.store.sql.schema import metadata, table_for
+from rolegate.store.sql.writer_lock import WriterLock
 
 
 def _row(record: Record) -> dict[str, Any]:
@@ -63,13 +65,13 @@ def _build_insert(kind: type[Record], _fields: tuple[str, ...]) -> Insert:
     return insert(table).values({name: bindparam(name) for name in columns})
 
 
+_DIALECT_INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+
+
 def _build_upsert(kind: type[Record], dialect_name: str) -> Any:
     """Insert-or-replace by key in one statement (SQLite and PostgreSQL share the ON CONFLICT form)."""
-    if dialect_name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
+    dialect_insert = _DIALECT_INSERTS.get(dialect_name)
+    if dialect_insert is None:
         return None
     table = table_for(kind)
     columns = (*kind.KEY, *(n for n in kind.INDEXED if n not in kind.KEY), "payload", *kind.BINARY)
