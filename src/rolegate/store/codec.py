@@ -5,22 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from rolegate.store.records import Record
 
 R = TypeVar("R", bound=Record)
-
-
-_HINTS: dict[type[Record], dict[str, Any]] = {}
-
-
-def _hints(kind: type[Record]) -> dict[str, Any]:
-    hints = _HINTS.get(kind)
-    if hints is None:
-        hints = _HINTS[kind] = typing.get_type_hints(kind)
-    return hints
 
 
 def _encode(value: Any) -> Any:
@@ -31,53 +22,81 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if hint is datetime or (args and datetime in args and isinstance(value, str)):
-        return datetime.fromisoformat(value)
-    if origin is tuple:
-        inner = args[0] if args else Any
-        return tuple(_decode(inner, v) for v in value)
+Decoder = Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
     return value
 
 
-def _plain(hint: Any) -> bool:
-    """Whether values of this type come out of JSON as they are (no datetimes, no tuples inside)."""
-    return hint is not datetime and datetime not in typing.get_args(hint) and typing.get_origin(hint) is not tuple
+def _decoder(hint: Any) -> Decoder | None:
+    """How a JSON value of this type becomes the field's value again (None: it comes out as it is)."""
+    args = typing.get_args(hint)
+    if hint is datetime:
+        return lambda value: None if value is None else datetime.fromisoformat(value)
+    if args and datetime in args:  # Optional[datetime]
+        return lambda value: datetime.fromisoformat(value) if isinstance(value, str) else value
+    if typing.get_origin(hint) is tuple:
+        inner = (_decoder(args[0]) if args else None) or _identity
+        if inner is _identity:
+            return lambda value: None if value is None else tuple(value)
+        return lambda value: None if value is None else tuple(inner(v) for v in value)
+    return None
 
 
-_LAYOUTS: dict[type[Record], tuple[frozenset[str], dict[str, Any]]] = {}
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # keys go in sorted already (Layout.encoded)
 
 
-def _layout(kind: type[Record]) -> tuple[frozenset[str], dict[str, Any]]:
-    """The record's field names, and the hints of the fields that need decoding, computed once per kind."""
+class _Layout:
+    """Per record kind, computed once: the payload's fields in order, which need encoding, how to decode."""
+
+    __slots__ = ("decoders", "encoded", "names", "plain")
+
+    def __init__(self, kind: type[Record]) -> None:
+        hints = typing.get_type_hints(kind)
+        fields = [f.name for f in dataclasses.fields(kind) if f.name not in kind.BINARY]
+        self.names = frozenset(f.name for f in dataclasses.fields(kind))
+        self.decoders: dict[str, Decoder] = {}
+        for name in fields:
+            decoder = _decoder(hints[name])
+            if decoder is not None:
+                self.decoders[name] = decoder
+        self.encoded = tuple(sorted(fields))
+        self.plain = frozenset(n for n in fields if n not in self.decoders)
+
+
+_LAYOUTS: dict[type[Record], _Layout] = {}
+
+
+def _layout(kind: type[Record]) -> _Layout:
     layout = _LAYOUTS.get(kind)
     if layout is None:
-        hints = _hints(kind)
-        names = frozenset(f.name for f in dataclasses.fields(kind))
-        layout = _LAYOUTS[kind] = (names, {n: hints[n] for n in names if not _plain(hints[n])})
+        layout = _LAYOUTS[kind] = _Layout(kind)
     return layout
 
 
 def to_payload(record: Record) -> str:
     """The record's JSON, without its BINARY fields (they have columns of their own)."""
-    binary = record.BINARY
-    data = {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record) if f.name not in binary}
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    layout = _layout(type(record))
+    plain = layout.plain
+    data = {}
+    for name in layout.encoded:
+        value = getattr(record, name)
+        data[name] = value if name in plain and not isinstance(value, tuple | datetime) else _encode(value)
+    return _ENCODER.encode(data)
 
 
 def from_payload(kind: type[R], payload: str, binary: tuple[Any, ...] = ()) -> R:
     """The record from its JSON and the values of its BINARY columns, in declaration order."""
     data = json.loads(payload)
-    names, special = _layout(kind)
-    values = {
-        name: (_decode(special[name], value) if name in special else value)
-        for name, value in data.items()
-        if name in names
-    }
+    layout = _layout(kind)
+    decoders = layout.decoders
+    names = layout.names
+    values = {}
+    for name, value in data.items():
+        if name in names:
+            decoder = decoders.get(name)
+            values[name] = value if decoder is None else decoder(value)
     for name, value in zip(kind.BINARY, binary, strict=False):
         values[name] = bytes(value)
     return kind(**values)

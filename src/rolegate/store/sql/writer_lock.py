@@ -10,33 +10,36 @@ open the database still get SQLite's own locking, which stays in force underneat
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 
 class WriterLock:
     def __init__(self, path: Path | None) -> None:
         self._lock = threading.RLock()
         self._depth = 0
-        self._file: IO[bytes] | None = open(path, "ab") if path is not None else None  # noqa: SIM115 - closed in close()
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path is not None else None
 
     @contextmanager
     def held(self) -> Iterator[None]:
         with self._lock:
-            if self._depth == 0 and self._file is not None:
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
-                if self._depth == 0 and self._file is not None:
-                    fcntl.flock(self._file, fcntl.LOCK_UN)
+                if self._depth == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:  # a store dropped without close() must not leak the descriptor
+        self.close()
