@@ -105,24 +105,27 @@ class S3Endpoint:
         raw_path = scope.get("raw_path", b"/").decode("latin-1") or "/"
         raw_query = scope.get("query_string", b"").decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        host = next((v for k, v in headers if k.lower() == "host"), "")
-        path = split_bucket_host(host, raw_path, self.base_hosts)
+        first: dict[str, str] = {}
+        for name, value in headers:  # ASGI servers hand header names over in lower case
+            first.setdefault(name, value.strip())
+        path = split_bucket_host(first.get("host", ""), raw_path, self.base_hosts)
         try:
             if length < 0:
                 raise EntityTooLarge(
                     "Your proposed upload exceeds the maximum allowed size", MaxSizeAllowed=str(MAX_UPLOAD_BYTES)
                 )
-            view = HttpRequestView(method, raw_path, raw_query, headers, _header(headers, "x-amz-content-sha256"))
-            caller, verified = self._authenticate(view, path)
+            view = HttpRequestView(method, raw_path, raw_query, headers, first.get("x-amz-content-sha256", ""))
+            token = first.get("x-amz-security-token") or _query_token(raw_query)
+            caller, verified = self._authenticate(view, path, token)
             spool.seek(0)
             payload = s3_payload_reader(view, verified, spool, length=length)  # type: ignore[arg-type]
             operation, params = parse_s3_request(method, path, raw_query, headers, payload, supported=self.supported)
             client = scope.get("client")
             facts = RequestFacts(
                 request_id,
-                signing_region(_header(headers, "authorization")),
+                signing_region(first.get("authorization", "")),
                 client[0] if client else "127.0.0.1",
-                _header(headers, "user-agent"),
+                first.get("user-agent", ""),
                 scope.get("scheme") == "https",
             )
             result = self.services.invoke(caller, "s3", operation.name, params, facts)
@@ -134,9 +137,8 @@ class S3Endpoint:
             status, error_headers, error_body = s3_error_response(error, request_id, _resource(path), method=method)
             return status, list(error_headers), error_body
 
-    def _authenticate(self, view: HttpRequestView, path: str) -> tuple[Caller, Any]:
+    def _authenticate(self, view: HttpRequestView, path: str, token: str) -> tuple[Caller, Any]:
         """The caller (ANONYMOUS when unsigned) and what verification established, in S3's error terms."""
-        token = _header(view.headers, "x-amz-security-token") or _query_token(view.raw_query)
         resolved: dict[str, Caller] = {}
 
         def secret_for(access_key_id: str) -> str | None:
@@ -231,11 +233,9 @@ def _close(chunks: Iterable[bytes]) -> None:
         close()
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str:
-    return next((v.strip() for k, v in headers if k.lower() == name), "")
-
-
 def _query_token(raw_query: str) -> str:
+    if "%" not in raw_query and "token" not in raw_query.lower():
+        return ""  # the usual case: no query token, nothing to parse
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         if name.lower() == "x-amz-security-token":  # SigV4 X-Amz-Security-Token, SigV2 x-amz-security-token
             return value
