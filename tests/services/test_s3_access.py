@@ -16,13 +16,17 @@ from test_organizations import ADMIN_ROLE, RCP, new_org
 
 from rolegate.clock import FixedClock
 from rolegate.errors import AccessDenied
+from rolegate.ids import seeded
 from rolegate.services.context import CallContext, Caller
+from rolegate.services.dispatch import Services
 from rolegate.services.iam.errors import NoSuchEntity
 from rolegate.services.iam.revoke import REVOKE_POLICY_NAME, revoke_older_sessions
 from rolegate.services.identity import ANONYMOUS
 from rolegate.services.registry import REGISTRY
+from rolegate.store.blobs import BlobStore
 from rolegate.store.interface import Store
 from rolegate.store.records import AuditEvent, InlinePolicy
+from rolegate.store.secrets import Sealer
 
 BUCKET = "prod-data"
 OBJECTS = f"arn:aws:s3:::{BUCKET}/*"
@@ -504,3 +508,22 @@ def test_every_s3_operation_is_authorized_by_the_engine(s3: S3World, prod: Calle
     assert result == {"Errors": [{"Key": "report.csv", "Code": "AccessDenied", "Message": "Access Denied"}]}
     assert s3.get(prod, BUCKET, "report.csv")[1] == b"q1,q2\n"
     assert len(s3.stored_blobs()) == 1  # only report.csv: the refused writes left no blobs behind
+
+
+def test_a_successful_write_commits_its_audit_event_with_it(store: Store, clock: FixedClock, tmp_path: Path) -> None:
+    """With the background audit writer on, a write's event is still stored by the time the call returns:
+    it is inserted in the call's own transaction. Reads and failures go to the writer."""
+    blobs = BlobStore(tmp_path / "objects")
+    services = Services(store, Sealer({"k": b"\x07" * 32}, "k"), clock, seeded(7), blobs=blobs, background_audit=True)
+    s3 = S3World(services, clock, blobs)
+    prod = s3.account(PROD)
+    s3.bucket(prod, BUCKET)
+    s3.put(prod, BUCKET, "report.csv", b"q1,q2\n")
+    with store.transaction(write=False) as tx:
+        writes = [e.operation for e in tx.find(AuditEvent) if e.principal_arn == prod.arn]
+    assert writes.count("PutObject") == 1 and "CreateBucket" in writes
+    s3.get(prod, BUCKET, "report.csv")
+    services.audit.flush()
+    with store.transaction(write=False) as tx:
+        reads = [e for e in tx.find(AuditEvent) if e.operation == "GetObject"]
+    assert len(reads) == 1 and reads[0].decision == "Allowed"

@@ -1,5 +1,6 @@
 """The one service-level path every call takes: look up the operation, open a transaction, authorize,
-run the handler, commit (or roll back on any error), and record the call in the audit trail.
+run the handler, commit (or roll back on any error), and record the call in the audit trail: a successful
+write's event is inserted in the call's own transaction (no second commit); other events go to the audit writer.
 
 Authentication results are cached per (key, token) and stay valid while the tables they were read from
 are unchanged (see store/tracking.py), so a deactivated key or a deleted user is refused on the next
@@ -98,6 +99,7 @@ class Services:
         now = self.clock.now()
         error: Exception | None = None
         call: CallContext | None = None
+        recorded = False
         try:
             with LazyTransaction(self.store, write=not is_read_only(name), cache=self.read_cache) as tx:
                 call = CallContext(
@@ -117,7 +119,12 @@ class Services:
                     self.authorizer,
                     blobs=self.blobs,
                 )
-                return self._run(operation, call, params)
+                result = self._run(operation, call, params)
+                with_call = tx.opened and tx.write  # a write that reached the store: its event commits with it
+                if with_call:
+                    tx.insert(record_call(call, params, None))
+            recorded = with_call
+            return result
         except AwsError as failure:
             error = failure
             raise
@@ -125,7 +132,7 @@ class Services:
             error = failure
             raise InternalFailure("An internal error occurred.") from failure
         finally:
-            if call is not None:
+            if call is not None and not recorded:
                 self.audit.record(record_call(call, params, error))
 
     def _run(self, operation: Operation, call: CallContext, params: dict[str, Any]) -> dict[str, Any]:

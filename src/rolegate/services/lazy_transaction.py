@@ -26,6 +26,10 @@ class LazyTransaction:
         self._tx: Transaction | None = None
 
     @property
+    def write(self) -> bool:
+        return self._write
+
+    @property
     def opened(self) -> bool:
         return self._tx is not None
 
