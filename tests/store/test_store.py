@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +17,7 @@ from rolegate.store.codec import to_payload
 from rolegate.store.interface import Conflict, Store
 from rolegate.store.memory import MemoryStore
 from rolegate.store.records import Attachment, InlineBlob, Role, Session, User
+from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.store import SqlStore
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -196,3 +199,49 @@ def test_concurrent_writers_of_two_stores_on_one_file_all_commit(tmp_path: Path)
         assert tx.count(InlineBlob) == 240
     for opened in stores:
         opened.close()
+
+
+def test_servers_checkpoint_the_log_in_a_thread_not_in_requests(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'server.sqlite'}", background_checkpoints=True)
+    try:
+        connection = store.engine.raw_connection()
+        try:
+            assert connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        finally:
+            connection.close()
+        assert store.checkpointer is not None
+    finally:
+        store.close()
+    plain = SqlStore(f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    connection = plain.engine.raw_connection()
+    try:
+        assert connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # SQLite's default
+    finally:
+        connection.close()
+        plain.close()
+
+
+def test_the_checkpointer_runs_after_commits_only() -> None:
+    ran: list[str] = []
+
+    class Connection:
+        def execute(self, sql: str) -> Connection:
+            ran.append(sql)
+            return self
+
+        def fetchall(self) -> list[Any]:
+            return []
+
+        def close(self) -> None:
+            ran.append("closed")
+
+    checkpointer = Checkpointer(Connection, interval=0.01)
+    time.sleep(0.1)
+    assert ran == []  # nothing committed, nothing to copy back
+    checkpointer.committed()
+    for _ in range(100):
+        if ran:
+            break
+        time.sleep(0.01)
+    checkpointer.close()
+    assert ran == ["PRAGMA wal_checkpoint(PASSIVE)", "closed"]

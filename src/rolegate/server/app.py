@@ -53,7 +53,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sealer = load_or_create_key_file(settings.data_dir / "rolegate.key")
     generations = SharedGenerations(settings.data_dir / "generations") if settings.workers > 1 else None
-    store = TrackingStore(SqlStore(settings.url), generations)
+    store = TrackingStore(SqlStore(settings.url, background_checkpoints=True), generations)
     blobs = BlobStore(settings.data_dir / "objects")
     services = Services(store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True, blobs=blobs)
     root = bootstrap(

@@ -9,6 +9,7 @@ records which tables it wrote, so callers can invalidate caches precisely.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from rolegate.store.codec import from_payload, to_payload
 from rolegate.store.interface import Conflict, R, check_where, folded
 from rolegate.store.records import Record
+from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.engine import make_engine
 from rolegate.store.sql.schema import metadata, table_for
 from rolegate.store.sql.writer_lock import WriterLock
@@ -209,12 +211,17 @@ class SqlTransaction:
 
 
 class SqlStore:
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, background_checkpoints: bool = False) -> None:
+        """`background_checkpoints` (servers): WAL checkpoints run in a thread, not in a committing request."""
+        self.engine = make_engine(url, background_checkpoints)
         metadata.create_all(self.engine)
         self.statements = _Statements(self.engine.dialect)
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.writers = WriterLock(_lock_path(self.engine.url.database) if self.sqlite else None)
+        self.checkpointer: Checkpointer | None = None
+        database = self.engine.url.database
+        if background_checkpoints and self.sqlite and _lock_path(database) is not None:
+            self.checkpointer = Checkpointer(lambda: sqlite3.connect(str(database), timeout=30))
         self.integrity_error: type[Exception] = self.engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
     @contextmanager
@@ -243,6 +250,8 @@ class SqlStore:
                 raise
             if self.sqlite:
                 cursor.execute("COMMIT")
+                if write and self.checkpointer is not None:
+                    self.checkpointer.committed()
             else:
                 connection.commit()
             cursor.close()
@@ -250,6 +259,8 @@ class SqlStore:
             connection.close()  # back to the pool
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
         self.writers.close()
 
