@@ -22,7 +22,9 @@ import base64
 import hashlib
 import hmac
 import io
+import operator
 from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rolegate.protocol.models import OperationModel, Shape
@@ -65,6 +67,8 @@ HTTP_DATE_HEADERS = frozenset(
     }
 )
 DECODED_LENGTH = "x-amz-decoded-content-length"
+_FIRST = operator.itemgetter(0)
+_REWRITTEN = frozenset({"content-length", "content-encoding"})  # headers whose value is not the text as sent
 
 
 class Readable(Protocol):
@@ -75,13 +79,25 @@ class Readable(Protocol):
 
 def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]) -> dict[str, str]:
     """Lower-cased names; a header sent twice is joined with commas (RFC 9110); bytes read as Latin-1."""
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    pairs: Iterable[tuple[str | bytes, str | bytes]]
+    if isinstance(headers, list | tuple):  # never a Mapping: spares the slower ABC check
+        pairs = headers
+    elif isinstance(headers, Mapping):
+        pairs = headers.items()
+    else:
+        pairs = headers
     merged: dict[str, str] = {}
     for raw_name, raw_value in pairs:
-        name = (raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name).lower()
-        value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
-        merged[name] = f"{merged[name]},{value}" if name in merged else value
+        name = (raw_name if raw_name.__class__ is str else _latin1(raw_name)).lower()
+        value = raw_value if raw_value.__class__ is str else _latin1(raw_value)
+        if name in merged:
+            value = f"{merged[name]},{value}"
+        merged[name] = value
     return merged
+
+
+def _latin1(text: str | bytes) -> str:
+    return text.decode("latin-1") if isinstance(text, bytes) else text
 
 
 def parse_s3_request(
@@ -108,48 +124,151 @@ def parse_s3_request(
     shape = operation.input_shape
     if shape is None:
         return operation, {}
+    layout = input_layout(shape)
     decoded = {label: percent_decode(value.encode(encoding)) for label, value in labels.items()}
-    params = _located_members(shape, decoded, query, fields)
-    _check_limits(shape, params, fields)
-    params.update(_payload(shape, fields, body, max_xml_bytes, max_text_bytes))
+    params = _located_members(layout, decoded, query, fields)
+    _check_limits(layout, params, fields)
+    params.update(_payload(layout, fields, body, max_xml_bytes, max_text_bytes))
     return operation, params
 
 
-_LOCATIONS: dict[int, tuple[Shape, tuple[tuple[str, Shape, str, str], ...]]] = {}
+@dataclass(frozen=True)
+class Bound:
+    """An input member bound to the URI, the query string or headers, with what reading it needs."""
+
+    position: int
+    name: str
+    member: Shape
+    location: str
+    wire: str  # as looked up: header names and prefixes lower-cased, labels and query keys as modelled
+    verbatim: bool  # a URI label or a plain string header: the text as sent is the value
 
 
-def _input_locations(shape: Shape) -> tuple[tuple[str, Shape, str, str], ...]:
-    """(name, member, location, wire name) of the members bound to the URI, query or headers, per shape once."""
-    cached = _LOCATIONS.get(id(shape))
-    if cached is not None and cached[0] is shape:
-        return cached[1]
-    found = tuple(
-        (name, member, str(member.serialization["location"]), str(member.serialization.get("name", name)))
-        for name, member in shape.members.items()
-        if member.serialization.get("location") is not None
+@dataclass(frozen=True)
+class InputLayout:
+    """What parsing needs of an input shape, worked out once per shape rather than once per request.
+
+    The bound members are indexed by where the request carries them, so a request looks up the few
+    headers and query keys it sent instead of testing each of the dozens of members an S3 input has.
+    """
+
+    shape: Shape
+    labels: tuple[Bound, ...]
+    query: dict[str, tuple[Bound, ...]]
+    headers: dict[str, tuple[Bound, ...]]
+    prefixes: tuple[Bound, ...]
+    limits: tuple[tuple[str, bool], ...]  # (name, True for an object key, False for a header map), in order
+    copy_source: bool
+    payload: str | None
+    body_members: bool
+    body_required: bool
+    located: frozenset[str]
+
+
+_LAYOUTS: dict[int, InputLayout] = {}
+
+
+def input_layout(shape: Shape) -> InputLayout:
+    """The shape's layout, computed on first use (the cache holds the shape, so its id stays its own)."""
+    cached = _LAYOUTS.get(id(shape))
+    if cached is not None and cached.shape is shape:
+        return cached
+    layout = _build_layout(shape)
+    _LAYOUTS[id(shape)] = layout
+    return layout
+
+
+def _build_layout(shape: Shape) -> InputLayout:
+    bound = _bound_members(shape)
+    query: dict[str, tuple[Bound, ...]] = {}
+    headers: dict[str, tuple[Bound, ...]] = {}
+    for item in bound:
+        if item.location == "querystring" and item.member.type_name != "map":
+            query[item.wire] = (*query.get(item.wire, ()), item)
+        elif item.location == "header":
+            headers[item.wire] = (*headers.get(item.wire, ()), item)
+    located = frozenset(name for name, member in shape.members.items() if member.serialization.get("location"))
+    return InputLayout(
+        shape=shape,
+        labels=tuple(item for item in bound if item.location == "uri"),
+        query=query,
+        headers=headers,
+        prefixes=tuple(item for item in bound if item.location == "headers"),
+        limits=_limits(shape),
+        copy_source=any(
+            member.serialization.get("name", "").lower() == COPY_SOURCE_HEADER for member in shape.members.values()
+        ),
+        payload=shape.serialization.get("payload"),
+        body_members=len(located) < len(shape.members),
+        body_required=any(name not in located for name in shape.required_members),
+        located=located,
     )
-    _LOCATIONS[id(shape)] = (shape, found)
-    return found
+
+
+def _bound_members(shape: Shape) -> tuple[Bound, ...]:
+    found: list[Bound] = []
+    for position, (name, member) in enumerate(shape.members.items()):
+        location = member.serialization.get("location")
+        if location is None:
+            continue
+        wire = str(member.serialization.get("name", name))
+        if location in ("header", "headers"):
+            wire = wire.lower()
+        plain = member.type_name == "string" and not member.serialization.get("jsonvalue")
+        verbatim = location == "uri" or (location == "header" and plain and wire not in _REWRITTEN)
+        found.append(Bound(position, name, member, str(location), wire, verbatim))
+    return tuple(found)
+
+
+def _limits(shape: Shape) -> tuple[tuple[str, bool], ...]:
+    found: list[tuple[str, bool]] = []
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        if location == "uri" and member.name == "ObjectKey":
+            found.append((name, True))
+        elif location == "headers":
+            found.append((name, False))
+    return tuple(found)
 
 
 def _located_members(
-    shape: Shape, labels: Mapping[str, str], query: Mapping[str, list[str]], fields: Mapping[str, str]
+    layout: InputLayout, labels: Mapping[str, str], query: Mapping[str, list[str]], fields: Mapping[str, str]
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for name, member, location, wire in _input_locations(shape):
-        if location == "uri" and wire in labels:
-            params[name] = labels[wire]
-        elif location == "querystring" and wire in query and member.type_name != "map":
-            params[name] = _query_value(member, wire, query[wire])
-        elif location == "header" and wire.lower() in fields:
-            value = _header_value(member, wire.lower(), fields)
-            if value is not None:
-                params[name] = value
-        elif location == "headers":
-            found = _header_map(wire.lower(), fields)
+    """Params from the URI, query and headers, in member order (so the first bad member is the one named)."""
+    hits: list[tuple[int, Bound, Any]] = [
+        (item.position, item, labels[item.wire]) for item in layout.labels if item.wire in labels
+    ]
+    if query:
+        for key, values in query.items():
+            hits.extend((item.position, item, values) for item in layout.query.get(key, ()))
+    index = layout.headers
+    for wire in index.keys() & fields.keys():
+        text = fields[wire]
+        for item in index[wire]:
+            hits.append((item.position, item, text))
+    if layout.prefixes:
+        names = "\n" + "\n".join(fields)  # one substring search says whether any name can start with a prefix
+        for item in layout.prefixes:
+            found = _header_map(item.wire, fields) if "\n" + item.wire in names else None
             if found:
-                params[name] = found
+                hits.append((item.position, item, found))
+    if len(hits) > 1:
+        hits.sort(key=_FIRST)
+    params: dict[str, Any] = {}
+    for _, item, raw in hits:
+        if item.verbatim or item.location == "headers":
+            params[item.name] = raw
+        elif item.location == "querystring":
+            params[item.name] = _query_value(item.member, item.wire, raw)
+        else:
+            value = _header_value(item.member, item.wire, fields)
+            if value is not None:
+                params[item.name] = value
     return params
+
+
+def _header_map(prefix: str, fields: Mapping[str, str]) -> dict[str, str]:
+    return {name[len(prefix) :]: value for name, value in fields.items() if name.startswith(prefix) and name != prefix}
 
 
 def _query_value(member: Shape, wire: str, values: list[str]) -> Any:
@@ -192,40 +311,35 @@ def _typed(member: Shape, wire: str, text: str, default_timestamp: str) -> Any:
         raise invalid_argument(message, wire, text) from None
 
 
-def _header_map(prefix: str, fields: Mapping[str, str]) -> dict[str, str]:
-    return {name[len(prefix) :]: value for name, value in fields.items() if name.startswith(prefix) and name != prefix}
-
-
-def _check_limits(shape: Shape, params: Mapping[str, Any], fields: Mapping[str, str]) -> None:
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        if location == "uri" and member.name == "ObjectKey" and name in params:
+def _check_limits(layout: InputLayout, params: Mapping[str, Any], fields: Mapping[str, str]) -> None:
+    for name, is_key in layout.limits:
+        if name not in params:
+            continue
+        if is_key:
             size = len(params[name].encode("utf-8"))
             if size > MAX_KEY_BYTES:
                 raise KeyTooLongError("Your key is too long", Size=size, MaxSizeAllowed=MAX_KEY_BYTES)
-        elif location == "headers" and name in params:
-            size = sum(len(key.encode("utf-8")) + len(value.encode("utf-8")) for key, value in params[name].items())
-            if size > MAX_METADATA_BYTES:
-                raise MetadataTooLarge(
-                    "Your metadata headers exceed the maximum allowed metadata size.",
-                    Size=size,
-                    MaxSizeAllowed=MAX_METADATA_BYTES,
-                )
-    wire_copy = COPY_SOURCE_HEADER in fields and any(
-        member.serialization.get("name", "").lower() == COPY_SOURCE_HEADER for member in shape.members.values()
-    )
-    if wire_copy:
+            continue
+        size = sum(len(key.encode("utf-8")) + len(value.encode("utf-8")) for key, value in params[name].items())
+        if size > MAX_METADATA_BYTES:
+            raise MetadataTooLarge(
+                "Your metadata headers exceed the maximum allowed metadata size.",
+                Size=size,
+                MaxSizeAllowed=MAX_METADATA_BYTES,
+            )
+    if layout.copy_source and COPY_SOURCE_HEADER in fields:
         _bucket, key, _version = parse_copy_source(fields[COPY_SOURCE_HEADER])
         if len(key.encode("utf-8")) > MAX_KEY_BYTES:
             raise KeyTooLongError("Your key is too long", Size=len(key.encode("utf-8")), MaxSizeAllowed=MAX_KEY_BYTES)
 
 
 def _payload(
-    shape: Shape, fields: Mapping[str, str], body: Readable | None, max_xml: int, max_text: int
+    layout: InputLayout, fields: Mapping[str, str], body: Readable | None, max_xml: int, max_text: int
 ) -> dict[str, Any]:
-    payload = shape.serialization.get("payload")
+    payload = layout.payload
     if payload is None:
-        return _body_members(shape, fields, body, max_xml)
+        return _body_members(layout, fields, body, max_xml) if layout.body_members else {}
+    shape = layout.shape
     member = shape.members[payload]
     if member.type_name in ("blob", "string") and member.serialization.get("streaming"):
         if "content-length" not in fields and DECODED_LENGTH not in fields:
@@ -248,19 +362,20 @@ def _payload(
         raise InvalidRequest("The request body is not valid UTF-8") from None
 
 
-def _body_members(shape: Shape, fields: Mapping[str, str], body: Readable | None, max_xml: int) -> dict[str, Any]:
+def _body_members(
+    layout: InputLayout, fields: Mapping[str, str], body: Readable | None, max_xml: int
+) -> dict[str, Any]:
     """Members with no location and no payload trait live under a root named after the input shape."""
-    if all(member.serialization.get("location") for member in shape.members.values()):
-        return {}
     data = _read_capped(body, max_xml)
     _check_md5(fields, data)
     if not data.strip():
-        if any(not shape.members[name].serialization.get("location") for name in shape.required_members):
+        if layout.body_required:
             raise MissingRequestBodyError("Request Body is empty")
         return {}
+    shape = layout.shape
     root = str(shape.serialization.get("name", shape.name))
     parsed = read_document(shape, root, data, max_bytes=max_xml)
-    return {name: value for name, value in parsed.items() if not shape.members[name].serialization.get("location")}
+    return {name: value for name, value in parsed.items() if name not in layout.located}
 
 
 def _read_capped(body: Readable | None, limit: int) -> bytes:

@@ -18,14 +18,15 @@ documented ones for ListMultipartUploads.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 from urllib.parse import quote_plus
 
 from rolegate.protocol.models import OperationModel, Shape, service_model
 from rolegate.protocol.restxml_body import S3_NAMESPACE, wire_name, write_document, write_text_document
 from rolegate.protocol.restxml_errors import S3_CONTENT_TYPE, Headers, host_id
-from rolegate.protocol.restxml_values import HEADER, header_list_text, scalar_text
+from rolegate.protocol.restxml_values import HEADER, header_list_text, scalar_writer
 
 Body = bytes | Iterable[bytes]
 S3Response = tuple[int, Headers, Body]
@@ -63,6 +64,7 @@ URL_ENCODED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
     ),
 }
 _NO_BODY_STATUSES = frozenset({204, 304})
+UNSAFE = "header text holds a line break or NUL"
 XML, STREAM, RAW = "xml", "stream", "raw"
 
 
@@ -79,20 +81,21 @@ def s3_response(
     With `request_id`, the `x-amz-request-id` and `x-amz-id-2` headers are added. `method` defaults to
     the operation's; a HEAD answer never has a body.
     """
-    shape = operation.output_shape
-    status = int(operation.http.get("responseCode", 200))
+    layout = output_layout(operation)
+    shape = layout.shape
+    status = layout.status
     if shape is None:
         if result:
             raise ValueError(f"{operation.name} has no output members")
         return status, _finish([], b"", status, request_id, host), b""
-    unknown = set(result) - set(shape.members)
-    if unknown:
+    if not layout.members.issuperset(result):
+        unknown = set(result) - layout.members
         raise ValueError(f"{shape.name} has no members {sorted(unknown)!r}")
-    headers, status = _located(shape, result, status)
-    body, kind = _body(operation, shape, result)
-    if kind == STREAM and result.get("ContentRange") is not None and status == 200:
+    headers, status = _located(layout, result, status)
+    body, kind = _body(operation, shape, layout, result)
+    if kind == STREAM and status == 200 and result.get("ContentRange") is not None:
         status = 206
-    if (method or str(operation.http.get("method", ""))).upper() == "HEAD" or status in _NO_BODY_STATUSES:
+    if (method or layout.method).upper() == "HEAD" or status in _NO_BODY_STATUSES:
         _discard(body)
         body = b""
     elif kind == XML:
@@ -108,78 +111,137 @@ def _discard(body: Body) -> None:
 
 
 def _finish(headers: Headers, body: Body, status: int, request_id: str | None, host: str | None) -> Headers:
-    names = {name.lower() for name, _ in headers}
-    if isinstance(body, bytes) and "content-length" not in names and status not in _NO_BODY_STATUSES:
+    if (
+        isinstance(body, bytes)
+        and status not in _NO_BODY_STATUSES
+        and not any(name.lower() == "content-length" for name, _ in headers)
+    ):
         headers.append(("Content-Length", str(len(body))))
     if request_id is not None:
         headers += [("x-amz-request-id", request_id), ("x-amz-id-2", host if host is not None else host_id(request_id))]
     return headers
 
 
-_LOCATED: dict[int, tuple[Shape, dict[str, tuple[Shape, str, str]]]] = {}
+HeaderWriter = Callable[[Any], str]
 
 
-def _located_members(shape: Shape) -> dict[str, tuple[Shape, str, str]]:
-    """Member name -> (member, location, wire name) for the members bound to headers or the status, per shape
-    once: a result names a handful of the dozens of members an S3 output shape has."""
-    cached = _LOCATED.get(id(shape))
-    if cached is not None and cached[0] is shape:
-        return cached[1]
-    located = {
-        name: (member, str(member.serialization["location"]), str(member.serialization.get("name", name)))
-        for name, member in shape.members.items()
-        if member.serialization.get("location") is not None
-    }
-    _LOCATED[id(shape)] = (shape, located)
-    return located
+class Located(NamedTuple):
+    """An output member written to headers or the status, and its header text writer (which leaves the
+    line-break check to `_located`); a tuple, so the per-response loop unpacks it in one step."""
+
+    location: str
+    wire: str
+    write: HeaderWriter
+    plain: bool  # a plain string header: a str value is its own text, no call needed
 
 
-def _located(shape: Shape, result: Mapping[str, Any], status: int) -> tuple[Headers, int]:
+@dataclass(frozen=True)
+class OutputLayout:
+    """What answering an operation needs of its model, worked out once per operation, not per response.
+
+    `located` holds only the members written to headers or the status; a result names a handful of the
+    dozens of members an S3 output shape has.
+    """
+
+    operation: OperationModel
+    shape: Shape | None
+    status: int
+    method: str
+    members: frozenset[str]
+    located: dict[str, Located]
+    payload: str | None
+    body_members: bool
+
+
+_LAYOUTS: dict[int, OutputLayout] = {}
+
+
+def output_layout(operation: OperationModel) -> OutputLayout:
+    """The operation's layout, computed on first use (the cache holds the model, so its id stays its own)."""
+    cached = _LAYOUTS.get(id(operation))
+    if cached is not None and cached.operation is operation:
+        return cached
+    layout = _build_layout(operation)
+    _LAYOUTS[id(operation)] = layout
+    return layout
+
+
+def _build_layout(operation: OperationModel) -> OutputLayout:
+    shape = operation.output_shape
+    members = shape.members if shape is not None else {}
+    return OutputLayout(
+        operation=operation,
+        shape=shape,
+        status=int(operation.http.get("responseCode", 200)),
+        method=str(operation.http.get("method", "")),
+        members=frozenset(members),
+        located={
+            name: _located_member(name, member)
+            for name, member in members.items()
+            if member.serialization.get("location") in ("header", "headers", "statusCode")
+        },
+        payload=shape.serialization.get("payload") if shape is not None else None,
+        body_members=any(member.serialization.get("location") is None for member in members.values()),
+    )
+
+
+def _located_member(name: str, member: Shape) -> Located:
+    location = str(member.serialization["location"])
+    wire = str(member.serialization.get("name", name))
+    if location == "headers":
+        return Located(location, wire, scalar_writer(member.value, HEADER), False)
+    if location == "header" and member.type_name == "list":
+        return Located(location, wire, _list_writer(member), False)
+    plain = member.type_name == "string" and not member.serialization.get("jsonvalue")
+    return Located(location, wire, scalar_writer(member, HEADER), plain)
+
+
+def _list_writer(member: Shape) -> HeaderWriter:
+    write_item = scalar_writer(member.member, HEADER)
+
+    def write_list(value: Any) -> str:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"{member.name} expects a list, not {type(value).__name__}")
+        return header_list_text([write_item(item) for item in value])
+
+    return write_list
+
+
+def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tuple[Headers, int]:
     headers: Headers = []
-    located = _located_members(shape)
+    located = layout.located
     for name, value in result.items():
         found = located.get(name)
-        if value is None or found is None:
+        if found is None or value is None:
             continue
-        member, location, wire = found
+        location, wire, write, plain = found
         if location == "header":
-            headers.append((wire, _header_text(member, value)))
+            text = value if plain and isinstance(value, str) else write(value)
+            if "\r" in text or "\n" in text or "\0" in text:
+                raise ValueError(UNSAFE)
+            headers.append((wire, text))
         elif location == "headers":
-            if not isinstance(value, Mapping):
+            if not isinstance(value, dict) and not isinstance(value, Mapping):  # a dict spares the ABC check
                 raise TypeError(f"{name} expects a mapping, not {type(value).__name__}")
-            headers.extend(
-                (wire + _safe(str(key)), _safe(scalar_text(member.value, item, HEADER))) for key, item in value.items()
-            )
-        elif location == "statusCode":
+            headers.extend((wire + _safe(str(key)), _safe(write(item))) for key, item in value.items())
+        else:
             status = int(value)
     return headers, status
 
 
-def _header_text(member: Shape, value: Any) -> str:
-    if member.type_name == "list":
-        if not isinstance(value, list | tuple):
-            raise TypeError(f"{member.name} expects a list, not {type(value).__name__}")
-        return _safe(header_list_text([scalar_text(member.member, item, HEADER) for item in value]))
-    return _safe(scalar_text(member, value, HEADER))
-
-
 def _safe(text: str) -> str:
     """Header names and values must not end the header early: CR, LF and NUL are refused outright."""
-    if any(char in text for char in "\r\n\0"):
-        raise ValueError("header text holds a line break or NUL")
+    if "\r" in text or "\n" in text or "\0" in text:
+        raise ValueError(UNSAFE)
     return text
 
 
-def _has_body_members(shape: Shape) -> bool:
-    return any(member.serialization.get("location") is None for member in shape.members.values())
-
-
-def _body(operation: OperationModel, shape: Shape, result: Mapping[str, Any]) -> tuple[Body, str]:
+def _body(operation: OperationModel, shape: Shape, layout: OutputLayout, result: Mapping[str, Any]) -> tuple[Body, str]:
     """The body and its kind: XML, a streaming payload (passed through, never buffered here), or raw."""
-    payload = shape.serialization.get("payload")
+    payload = layout.payload
     if payload is not None:
         return _payload_body(shape.members[payload], payload, result.get(payload))
-    if not _has_body_members(shape):
+    if not layout.body_members:
         return b"", RAW
     if operation.name in BARE_TEXT_ROOT:
         (only,) = [name for name, member in shape.members.items() if member.serialization.get("location") is None]
@@ -193,6 +255,8 @@ def _payload_body(member: Shape, name: str, value: Any) -> tuple[Body, str]:
         kind = STREAM if member.serialization.get("streaming") else RAW
         if value is None:
             return b"", kind
+        if kind == STREAM and isinstance(value, tuple | list):  # the usual chunks: spares the ABC check below
+            return value, kind
         if isinstance(value, str):
             return value.encode("utf-8"), kind
         if isinstance(value, bytes | bytearray | memoryview):

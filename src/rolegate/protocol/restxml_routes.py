@@ -15,6 +15,10 @@ operations share a template (PutObject, CopyObject, UploadPart, UploadPartCopy a
 
 A template query key that matched while its operation's other required members are missing is that
 operation's error (S3 names the missing header), not a silent fall back to a plainer operation.
+
+Step 1 runs against an index built once: per method, the routes are bucketed by their first template
+query key (or none) and, inside a bucket, grouped by path template. A request only tries the buckets of
+the query keys it carries, and each distinct path pattern once, instead of every route of the model.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rolegate.errors import AwsError
 from rolegate.protocol.models import OperationModel, service_model
@@ -39,18 +43,37 @@ class Route:
 
     operation: OperationModel
     method: str
+    template: str  # the requestUri's path part
     pattern: re.Pattern[str]
     literals: tuple[tuple[str, str | None], ...]
     required: tuple[tuple[str, str], ...]
     rank: tuple[bool, bool, str]
+    arity: int = field(init=False)  # how many template query keys: more is more specific (step 2)
+    preference: tuple[int, tuple[bool, bool, str]] = field(init=False)  # the order of step 3, least first
+    query_keys: frozenset[str] = field(init=False)  # the required querystring members
+    header_names: frozenset[str] = field(init=False)  # the required header members, lower-cased
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arity", len(self.literals))
+        object.__setattr__(self, "preference", (-len(self.required), self.rank))
+        object.__setattr__(self, "query_keys", frozenset(n for where, n in self.required if where == "querystring"))
+        object.__setattr__(self, "header_names", frozenset(n for where, n in self.required if where != "querystring"))
 
     def matches(self, method: str, path: str, query: Mapping[str, list[str]]) -> re.Match[str] | None:
-        if method != self.method:
+        if method != self.method or not self.accepts(query):
             return None
+        return self.pattern.fullmatch(path)
+
+    def accepts(self, query: Mapping[str, list[str]]) -> bool:
+        """Whether the query carries every template query key (with its value, when the template fixes one)."""
         for key, value in self.literals:
             if key not in query or (value is not None and value not in query[key]):
-                return None
-        return self.pattern.fullmatch(path)
+                return False
+        return True
+
+    def ready(self, query: Mapping[str, list[str]], headers: Mapping[str, str]) -> bool:
+        """Whether the request carries every required querystring and header member (`missing` is empty)."""
+        return query.keys() >= self.query_keys and headers.keys() >= self.header_names
 
     def missing(self, query: Mapping[str, list[str]], headers: Mapping[str, str]) -> list[tuple[str, str]]:
         return [
@@ -76,8 +99,8 @@ def _compile_path(template: str) -> re.Pattern[str]:
 
 def _literals(query: str) -> tuple[tuple[str, str | None], ...]:
     found: list[tuple[str, str | None]] = []
-    for field in filter(None, query.split("&")):
-        key, equals, value = field.partition("=")
+    for part in filter(None, query.split("&")):
+        key, equals, value = part.partition("=")
         found.append((key, value if equals else None))
     return tuple(found)
 
@@ -105,14 +128,81 @@ def routes() -> tuple[Route, ...]:
         path, _, query = str(operation.http["requestUri"]).partition("?")
         rank = (bool(operation.deprecated), name in OTHER_ENDPOINT, name)
         method = str(operation.http.get("method", "POST")).upper()
-        table.append(Route(operation, method, _compile_path(path), _literals(query), _required(operation), rank))
+        table.append(Route(operation, method, path, _compile_path(path), _literals(query), _required(operation), rank))
     return tuple(table)
 
 
-@functools.cache
 def routes_for(method: str) -> tuple[Route, ...]:
     """The routes of one HTTP method (a GET need not try the model's PUT and DELETE templates)."""
-    return tuple(route for route in routes() if route.method == method)
+    return _by_method().get(method, ())
+
+
+@functools.cache
+def _by_method() -> dict[str, tuple[Route, ...]]:
+    """Keyed by the model's methods only: a cache keyed by whatever method a client sends would grow."""
+    table: dict[str, list[Route]] = {}
+    for route in routes():
+        table.setdefault(route.method, []).append(route)
+    return {method: tuple(found) for method, found in table.items()}
+
+
+@dataclass(frozen=True)
+class PathGroup:
+    """The routes sharing one path template, and the slash counts a path must have to match it: a count
+    is one C call per request, and spares the regular expressions of templates a path cannot fit."""
+
+    pattern: re.Pattern[str]
+    routes: tuple[Route, ...]
+    fewest_slashes: int
+    most_slashes: int | None  # None: a greedy label takes any number
+
+
+PatternGroups = tuple[PathGroup, ...]
+
+
+@functools.cache
+def _index() -> dict[str, dict[str | None, PatternGroups]]:
+    """Per method, routes by first template query key (None: no query key), then grouped by path pattern."""
+    return {method: _buckets(found) for method, found in _by_method().items()}
+
+
+def _buckets(found: tuple[Route, ...]) -> dict[str | None, PatternGroups]:
+    buckets: dict[str | None, dict[str, list[Route]]] = {}
+    for route in found:
+        key = route.literals[0][0] if route.literals else None
+        buckets.setdefault(key, {}).setdefault(route.template, []).append(route)
+    return {key: tuple(_path_group(group) for group in groups.values()) for key, groups in buckets.items()}
+
+
+def _path_group(group: list[Route]) -> PathGroup:
+    template = group[0].template
+    fewest = _LABEL.sub("", template).count("/")
+    most = None if "+}" in template else fewest + (1 if template.endswith("}") else 0)
+    return PathGroup(group[0].pattern, tuple(group), fewest, most)
+
+
+def _candidates(method: str, path: str, query: Mapping[str, list[str]]) -> list[tuple[Route, re.Match[str]]]:
+    """The routes whose method, path and template query keys match (step 1), from the index."""
+    index = _index().get(method)
+    if index is None:
+        return []
+    buckets = [index[key] for key in query if key in index]
+    plain = index.get(None)
+    if plain is not None:
+        buckets.append(plain)
+    slashes = path.count("/")
+    found: list[tuple[Route, re.Match[str]]] = []
+    for groups in buckets:
+        for group in groups:
+            if slashes < group.fewest_slashes or (group.most_slashes is not None and slashes > group.most_slashes):
+                continue
+            match = group.pattern.fullmatch(path)
+            if match is None:
+                continue
+            for route in group.routes:
+                if not route.literals or route.accepts(query):
+                    found.append((route, match))
+    return found
 
 
 def resource_type(path: str) -> str:
@@ -126,21 +216,31 @@ def match_route(
 ) -> tuple[OperationModel, dict[str, str]]:
     """The operation and its raw (still percent-encoded) URI labels; MethodNotAllowed when nothing fits."""
     method = method.upper()
-    found = [
-        (route, match) for route in routes_for(method) if (match := route.matches(method, path, query)) is not None
-    ]
+    found = _candidates(method, path, query)
     if not found:
         raise _not_allowed(method, path)
-    most = max(len(route.literals) for route, _ in found)
-    found = [(route, match) for route, match in found if len(route.literals) == most]
-    ready = [(route, match) for route, match in found if not route.missing(query, headers)]
-    if not ready:
+    most = -1
+    best: tuple[Route, re.Match[str]] | None = None
+    for item in found:
+        route = item[0]
+        if route.arity < most:
+            continue
+        if route.arity > most:  # step 2: a more specific template discards what was kept so far
+            most, best = route.arity, None
+        better = best is None or route.preference < best[0].preference
+        if better and (not route.required or route.ready(query, headers)):
+            best = item
+    if best is None:
         if most == 0:
             raise _not_allowed(method, path)
-        route = min(found, key=lambda item: item[0].rank)[0]
+        route = min((route for route, _ in found if route.arity == most), key=_rank)
         raise _missing_error(*route.missing(query, headers)[0])
-    route, match = min(ready, key=lambda item: (-len(item[0].required), item[0].rank))
-    return route.operation, {name: value for name, value in match.groupdict().items() if value is not None}
+    route, match = best
+    return route.operation, match.groupdict()  # every label group is mandatory: no None values to drop
+
+
+def _rank(route: Route) -> tuple[bool, bool, str]:
+    return route.rank
 
 
 def _not_allowed(method: str, path: str) -> AwsError:

@@ -29,19 +29,27 @@ def _raw(value: str | bytes) -> bytes:
 
 def percent_decode(value: str | bytes, *, plus_is_space: bool = False) -> str:
     """One round of percent-decoding to UTF-8 text; InvalidURI for a bad escape or bad UTF-8."""
-    raw = _raw(value)
+    raw = value if isinstance(value, bytes) else value.encode("utf-8")
     if plus_is_space:
         raw = raw.replace(b"+", b" ")
-    if _BAD_ESCAPE.search(raw):
-        raise InvalidURI(INVALID_URI)
+    if b"%" in raw:  # most labels and values carry no escape: skip both regular expressions
+        if _BAD_ESCAPE.search(raw):
+            raise InvalidURI(INVALID_URI)
+        raw = _ESCAPE.sub(_unescape, raw)
     try:
-        return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw).decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidURI(INVALID_URI) from None
 
 
+def _unescape(match: re.Match[bytes]) -> bytes:
+    return bytes([int(match.group(1), 16)])
+
+
 def parse_query_string(raw_query: str | bytes) -> dict[str, list[str]]:
     """`a=1&b&a=2` as {"a": ["1", "2"], "b": [""]}; keys keep their case (S3 parameters are case-sensitive)."""
+    if not raw_query:
+        return {}
     raw = _raw(raw_query)
     fields = [field for field in raw.split(b"&") if field]
     if len(fields) > MAX_QUERY_FIELDS:
