@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ from rolegate.services.iam.errors import NoSuchEntity
 from rolegate.services.iam.revoke import REVOKE_POLICY_NAME, revoke_older_sessions
 from rolegate.services.identity import ANONYMOUS
 from rolegate.services.registry import REGISTRY
+from rolegate.services.s3 import access
 from rolegate.store.blobs import BlobStore
 from rolegate.store.interface import Store
-from rolegate.store.records import AuditEvent, InlinePolicy
+from rolegate.store.records import AuditEvent, Bucket, InlinePolicy
 from rolegate.store.secrets import Sealer
 
 BUCKET = "prod-data"
@@ -527,3 +529,24 @@ def test_a_successful_write_commits_its_audit_event_with_it(store: Store, clock:
     with store.transaction(write=False) as tx:
         reads = [e for e in tx.find(AuditEvent) if e.operation == "GetObject"]
     assert len(reads) == 1 and reads[0].decision == "Allowed"
+
+
+def test_a_put_authorized_on_a_bucket_read_ahead_is_checked_again_if_the_bucket_changed(
+    s3: S3World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PutObject authorizes before its write transaction begins; inside it, a bucket that changed meanwhile
+    (here: its policy now denies, or it is gone) is authorized again, or the put fails."""
+    prod = s3.account(PROD)
+    dev = s3.user(DEV, "writer", S3_ALL)
+    s3.bucket(prod, BUCKET, policy=bucket_policy(grant({"AWS": DEV}, "s3:PutObject", OBJECTS)))
+    s3.put(dev, BUCKET, "allowed.csv")
+    with s3.services.store.transaction(write=False) as tx:
+        stale = tx.get(Bucket, BUCKET)
+    assert stale is not None
+    monkeypatch.setattr(access, "get_ahead", lambda _tx, _kind, _name: stale)
+    with s3.services.store.transaction() as tx:
+        tx.put(replace(stale, policy=""))  # the grant is withdrawn after the read ahead
+    raises("AccessDenied", 403, s3.put, dev, BUCKET, "late.csv")
+    s3.s3(prod, "DeleteObject", Bucket=BUCKET, Key="allowed.csv")
+    s3.s3(prod, "DeleteBucket", Bucket=BUCKET)
+    raises("NoSuchBucket", 404, s3.put, prod, BUCKET, "gone.csv")

@@ -47,6 +47,14 @@ class LazyTransaction:
             return self._open().get(kind, *key)
         return self._cache.get(self, kind, key)
 
+    def get_ahead(self, kind: type[R], *key: str) -> R | None:
+        """`get` for a write call that has not begun its transaction: from the read cache, or a read snapshot
+        of its own, so the write lock is not held while the caller works on the answer. The answer may be
+        overtaken by a commit before the write begins: the caller re-reads what it relies on inside it."""
+        if self._cache is None or self._tx is not None:
+            return self._open().get(kind, *key)
+        return self._cache.get(_Snapshot(self._store), kind, key)
+
     def inline_bytes(self, name: str) -> bytes | None:
         """An inline blob's bytes (immutable: cached by name whatever the transaction)."""
         if self._cache is None:
@@ -64,6 +72,26 @@ class LazyTransaction:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._stack.__exit__(kind, error, trace)
+
+
+class _Snapshot:
+    """One key lookup in a read transaction of its own."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, kind: type[R], *key: str) -> R | None:
+        with self._store.transaction(write=False) as tx:
+            return tx.get(kind, *key)
+
+
+def get_ahead(tx: Transaction, kind: type[R], *key: str) -> R | None:
+    """`LazyTransaction.get_ahead` for lazy transactions; plain ones read directly."""
+    if isinstance(tx, LazyTransaction):
+        return tx.get_ahead(kind, *key)
+    return tx.get(kind, *key)
 
 
 def cached_get(tx: Transaction, kind: type[R], *key: str) -> R | None:

@@ -8,12 +8,12 @@ bucket policy has to be loaded first. Anonymous callers are evaluated against th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rolegate.policy import Decision
 from rolegate.services.context import CallContext
-from rolegate.services.lazy_transaction import cached_get
+from rolegate.services.lazy_transaction import cached_get, get_ahead
 from rolegate.services.s3.errors import access_denied, no_such_bucket
 from rolegate.services.s3.public_policy import restricts
 from rolegate.store.records import Bucket, S3Object, Tags
@@ -91,20 +91,35 @@ def authorize(
         raise access_denied()
 
 
-def get_bucket(call: CallContext, name: str) -> Bucket:
-    bucket = cached_get(call.tx, Bucket, name) if name else None
+def get_bucket(call: CallContext, name: str, *, ahead: bool = False) -> Bucket:
+    """The bucket (from the read cache for reads); `ahead`: read before a write call's transaction begins,
+    to be confirmed with `still_current` inside it."""
+    if not name:
+        raise no_such_bucket(name)
+    bucket = get_ahead(call.tx, Bucket, name) if ahead else cached_get(call.tx, Bucket, name)
     if bucket is None:
         raise no_such_bucket(name)
     return bucket
+
+
+def still_current(call: CallContext, bucket: Bucket, recheck: Callable[[Bucket], None]) -> Bucket:
+    """Inside the write transaction: the bucket read ahead, if it is unchanged; else its current record,
+    which `recheck` authorizes again (its policy or owner may have changed meanwhile)."""
+    current = call.tx.get(Bucket, bucket.name)
+    if current is None:
+        raise no_such_bucket(bucket.name)
+    if current != bucket:
+        recheck(current)
+    return current
 
 
 def owner(account_id: str) -> dict[str, str]:
     return {"ID": canonical_id(account_id)}
 
 
-def bucket_of(call: CallContext, params: Mapping[str, Any]) -> Bucket:
+def bucket_of(call: CallContext, params: Mapping[str, Any], *, ahead: bool = False) -> Bucket:
     """The request's bucket; a caller that names an expected owner other than the real one is refused."""
-    bucket = get_bucket(call, str(params.get("Bucket") or ""))
+    bucket = get_bucket(call, str(params.get("Bucket") or ""), ahead=ahead)
     check_expected_owner(bucket, params.get("ExpectedBucketOwner"))
     return bucket
 

@@ -16,10 +16,12 @@ from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
     authorize,
     bucket_of,
+    check_expected_owner,
     decide,
     header_keys,
     object_arn,
     request_tag_keys,
+    still_current,
 )
 from rolegate.services.s3.errors import (
     ACCESS_DENIED,
@@ -40,7 +42,7 @@ from rolegate.services.s3.reads import (
 )
 from rolegate.services.s3.rules import check_key, header_tags, metadata_of, refuse_customer_keys
 from rolegate.services.s3.storage import drop_object, keep, purge, release, removed_on_error, stream, write_body
-from rolegate.store.records import S3Object, Tags
+from rolegate.store.records import Bucket, S3Object, Tags
 
 MAX_DELETE_KEYS = 1000
 ALLOWED_ACLS = frozenset({"private", "bucket-owner-full-control"})
@@ -107,9 +109,16 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     fields = object_fields(params)
     info = write_body(call, params, inline=True)
     with removed_on_error(call, info):
-        bucket = bucket_of(call, params)
+        # Authorized before the write transaction begins, so the write lock is held only for the writes.
         keys = header_keys(params) | request_tag_keys(fields["tags"])
+        bucket = bucket_of(call, params, ahead=True)
         authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
+
+        def recheck(current: Bucket) -> None:
+            check_expected_owner(current, params.get("ExpectedBucketOwner"))
+            authorize(call, "s3:PutObject", object_arn(current.name, key), current, keys)
+
+        bucket = still_current(call, bucket, recheck)
         purge(call)
         existing = call.tx.get(S3Object, bucket.name, key)
         check_write_conditions(existing, params, key)
