@@ -2,7 +2,8 @@
 
 The hot path of a decision is a dictionary lookup: for each (action, resource) pair a compiled policy keeps
 the statements whose Action/NotAction and (variable-free) Resource/NotResource elements match, so only
-principals and conditions are checked per request. Caches are bounded and cleared when full.
+principals and conditions are checked per request. A pair seen for the first time starts from the statements
+indexed under its action, so only those test the resource. Caches are bounded and cleared when full.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rolegate.policy.variables import has_variables, parse_template, resolve
 from rolegate.policy.wildcard import Matcher, compile_pattern, compile_tokens
 
 CANDIDATE_CACHE_SIZE = 4096
+ACTION_CACHE_SIZE = 1024
 POLICY_CACHE_SIZE = 2048
 
 
@@ -95,6 +97,9 @@ def _normalise_aws(value: str) -> str:
 
 
 class CompiledStatement:
+    """A statement's elements as prebuilt matchers. `unconditional`: nothing is left to check once the action and
+    fixed resources match (no principal element, no templated resource, no condition)."""
+
     __slots__ = (
         "actions",
         "conditions",
@@ -107,6 +112,7 @@ class CompiledStatement:
         "ref",
         "resources",
         "statement",
+        "unconditional",
     )
 
     def __init__(self, statement: Statement, policy_id: str, variables_enabled: bool) -> None:
@@ -122,6 +128,8 @@ class CompiledStatement:
         self.conditions = tuple(CompiledClause(c, variables_enabled) for c in statement.conditions)
         patterns = self.resources or self.not_resources
         self.needs_resource_check = patterns is not None and bool(patterns.templates)
+        principal_free = self.principal is None and self.not_principal is None
+        self.unconditional = principal_free and not self.needs_resource_check and not self.conditions
 
     def action_matches(self, action_lower: str) -> bool:
         if self.actions is not None:
@@ -148,7 +156,7 @@ def _action_matchers(actions: Strings | None) -> tuple[Matcher, ...] | None:
 class CompiledPolicy:
     """A validated policy ready for evaluation. Build through `compile_policy` to share instances."""
 
-    __slots__ = ("_candidates", "policy", "policy_id", "statements")
+    __slots__ = ("_by_action", "_candidates", "policy", "policy_id", "statements")
 
     def __init__(self, policy: Policy, policy_id: str) -> None:
         self.policy = policy
@@ -156,18 +164,29 @@ class CompiledPolicy:
         enabled = policy.variables_enabled
         self.statements = tuple(CompiledStatement(s, policy_id, enabled) for s in policy.statements)
         self._candidates: dict[tuple[str, str], tuple[CompiledStatement, ...]] = {}
+        self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
 
     def candidates(self, action_lower: str, resource: str) -> tuple[CompiledStatement, ...]:
         """Statements whose action and variable-free resource elements match; cached per pair."""
         key = (action_lower, resource)
         found = self._candidates.get(key)
         if found is None:
-            found = tuple(
-                s for s in self.statements if s.action_matches(action_lower) and s.fixed_resource_matches(resource)
-            )
+            matching = self.for_action(action_lower)
+            found = tuple(s for s in matching if s.fixed_resource_matches(resource)) if matching else ()
             if len(self._candidates) >= CANDIDATE_CACHE_SIZE:
                 self._candidates.clear()
             self._candidates[key] = found
+        return found
+
+    def for_action(self, action_lower: str) -> tuple[CompiledStatement, ...]:
+        """Statements whose Action/NotAction matches: the index that keeps a new resource's lookup short, since
+        a service sees many resources (object keys) but few actions."""
+        found = self._by_action.get(action_lower)
+        if found is None:
+            found = tuple(s for s in self.statements if s.action_matches(action_lower))
+            if len(self._by_action) >= ACTION_CACHE_SIZE:
+                self._by_action.clear()
+            self._by_action[action_lower] = found
         return found
 
 

@@ -85,6 +85,8 @@ class RequestContext:
 
 
 def to_strings(value: ContextValue) -> tuple[str, ...]:
+    if type(value) is str:  # the common case, without the generic conversion
+        return (value,)
     if isinstance(value, list | tuple):
         return tuple(_scalar(v) for v in value)
     return (_scalar(value),)
@@ -98,6 +100,14 @@ def _scalar(value: object) -> str:
 
 def derived_keys(principal: Principal, tags: Mapping[str, str], resource_account: str) -> dict[str, tuple[str, ...]]:
     """The principal keys AWS puts in every signed request's context (conditions.md §3-§4)."""
+    keys = principal_keys(principal, tags)
+    if resource_account:
+        keys["aws:resourceaccount"] = (resource_account,)
+    return keys
+
+
+def principal_keys(principal: Principal, tags: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """The derived keys that depend on the caller alone, so a server can build them once per caller."""
     keys: dict[str, tuple[str, ...]] = {}
     kind = principal.kind
     if kind is PrincipalKind.ANONYMOUS:
@@ -122,8 +132,6 @@ def derived_keys(principal: Principal, tags: Mapping[str, str], resource_account
             keys["aws:username"] = (principal.name,)
     for tag_key, tag_value in tags.items():
         keys[f"aws:principaltag/{tag_key.lower()}"] = (tag_value,)
-    if resource_account:
-        keys["aws:resourceaccount"] = (resource_account,)
     return keys
 
 
@@ -145,12 +153,24 @@ def build_context(
     resource_account: str = "",
     keys: Mapping[str, ContextValue] | None = None,
     tags: Mapping[str, str] | None = None,
+    derived: Mapping[str, tuple[str, ...]] | None = None,
+    prepared: Mapping[str, tuple[str, ...]] | None = None,
 ) -> RequestContext:
-    """Assemble a request; explicit `keys` win over derived ones (the caller may know better)."""
+    """Assemble a request; explicit `keys` win over derived ones (the caller may know better).
+
+    A server that decides many requests for one caller passes prebuilt pieces instead of recomputing them:
+    `derived` is `principal_keys(principal, tags)` (then `tags` is not read), and `prepared` holds keys that
+    are already normalised (lower-case names, string tuples); they apply before `keys`.
+    """
     if not resource_account:
         parts = resource.split(":", 5)
         resource_account = parts[4] if len(parts) == 6 and parts[4] else principal.account
-    merged = derived_keys(principal, tags or {}, resource_account)
-    for name, value in (keys or {}).items():
-        merged[name.lower()] = to_strings(value)
+    merged = dict(derived) if derived is not None else principal_keys(principal, tags or {})
+    if resource_account:
+        merged["aws:resourceaccount"] = (resource_account,)
+    if prepared:
+        merged.update(prepared)
+    if keys:
+        for name, value in keys.items():
+            merged[name.lower()] = to_strings(value)
     return RequestContext(principal, action, resource, resource_account, merged, action.lower())

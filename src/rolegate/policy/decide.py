@@ -9,12 +9,12 @@ access, from the same matchers as the decision, so fast decisions do not pay for
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from rolegate.policy.compile import CompiledStatement, StatementRef
+from rolegate.policy.compile import StatementRef
 from rolegate.policy.context import PrincipalKind, RequestContext
 from rolegate.policy.gates import Gate, GateAnalysis, PolicySet, Scan, analyse_gate, scan
 from rolegate.policy.match import PrincipalMatch
@@ -67,12 +67,18 @@ def resource_policy_required(ctx: RequestContext, resource_gate: Gate, has_resou
     return has_resource_policy and ctx.resource.split(":", 3)[2:3] == ["kms"]
 
 
-def _refs(stmts: list[CompiledStatement]) -> tuple[StatementRef, ...]:
-    return tuple(s.ref for s in stmts)
+DIRECT_ONLY = frozenset({PrincipalMatch.DIRECT})
+ENTITY_ONLY = frozenset({PrincipalMatch.ENTITY})
+DENY_ORDER = (Gate.RCP, Gate.SCP, None, Gate.IDENTITY, Gate.BOUNDARY, Gate.SESSION)  # None: the resource gate
 
 
 def _allow_refs(scan_result: Scan, kinds: frozenset[PrincipalMatch] | None = None) -> tuple[StatementRef, ...]:
-    return tuple(s.ref for s, m in scan_result.allows if kinds is None or m in kinds)
+    allows = scan_result.allows
+    if not allows:
+        return ()
+    if kinds is None:
+        return tuple([s.ref for s, _ in allows])
+    return tuple([s.ref for s, m in allows if m in kinds])
 
 
 def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
@@ -88,26 +94,21 @@ def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
     identity = scan(policies.identity, ctx, has_boundary)
     boundary = scan((policies.boundary,), ctx, has_boundary) if policies.boundary is not None else None
     session = scan(policies.session, ctx, has_boundary) if policies.session else None
+    by_gate = (rcp_levels or (), scp_levels or (), (resource,), (identity,), _some(boundary), _some(session))
     errors: list[str] = []
-    for part in (*(rcp_levels or ()), *(scp_levels or ()), resource, identity, boundary, session):
-        if part is not None:
-            errors.extend(part.errors)
+    denied = False
+    for parts in by_gate:
+        for part in parts:
+            if part.errors:
+                errors.extend(part.errors)
+            denied = denied or bool(part.denies)
 
     def decision(result: Result, gate: Gate, refs: tuple[StatementRef, ...], reason: str) -> Decision:
         return Decision(result, gate, refs, reason, ctx, policies, tuple(errors))
 
-    ordered: list[tuple[Gate, list[Scan]]] = [
-        (Gate.RCP, rcp_levels or []),
-        (Gate.SCP, scp_levels or []),
-        (resource_gate, [resource]),
-        (Gate.IDENTITY, [identity]),
-        (Gate.BOUNDARY, [boundary] if boundary else []),
-        (Gate.SESSION, [session] if session else []),
-    ]
-    for gate, parts in ordered:
-        denies = [s for part in parts for s in part.denies]
-        if denies:
-            return decision(Result.EXPLICIT_DENY, gate, _refs(denies), "explicit_deny")
+    if denied:
+        gate, refs = _first_explicit_deny(by_gate, resource_gate)
+        return decision(Result.EXPLICIT_DENY, gate, refs, "explicit_deny")
 
     deny = Result.IMPLICIT_DENY
     if principal.kind is PrincipalKind.ROOT and ctx.action_lower in ASSUME_ROLE_ACTIONS:
@@ -118,7 +119,7 @@ def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
         return decision(deny, Gate.SCP, (), "no_allow_at_every_scp_level")
 
     if principal.kind is PrincipalKind.ROOT:
-        direct = _allow_refs(resource, frozenset({PrincipalMatch.DIRECT}))
+        direct = _allow_refs(resource, DIRECT_ONLY)
         if direct and not ctx.cross_account:
             return decision(Result.ALLOWED, resource_gate, direct, "allowed_by_resource_policy")
         if not ctx.cross_account and resource_gate is not Gate.TRUST:
@@ -138,6 +139,21 @@ def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
     )
 
 
+def _some(part: Scan | None) -> tuple[Scan, ...]:
+    return () if part is None else (part,)
+
+
+def _first_explicit_deny(
+    by_gate: tuple[Sequence[Scan], ...], resource_gate: Gate
+) -> tuple[Gate, tuple[StatementRef, ...]]:
+    """The first gate, in evaluation order, holding an applicable Deny, with every such statement of it."""
+    for gate, parts in zip(DENY_ORDER, by_gate, strict=True):
+        refs = tuple(s.ref for part in parts for s in part.denies)
+        if refs:
+            return gate or resource_gate, refs
+    raise AssertionError("called without an applicable Deny")
+
+
 def _decide_iam_principal(
     ctx: RequestContext,
     resource_gate: Gate,
@@ -150,10 +166,11 @@ def _decide_iam_principal(
 ) -> Decision:
     deny = Result.IMPLICIT_DENY
     principal = ctx.principal
-    direct = _allow_refs(resource, frozenset({PrincipalMatch.DIRECT}))
-    entity = _allow_refs(resource, frozenset({PrincipalMatch.ENTITY}))
+    direct = _allow_refs(resource, DIRECT_ONLY)
+    entity = _allow_refs(resource, ENTITY_ONLY)
     identity_refs = _allow_refs(identity)
-    if ctx.cross_account:
+    cross_account = ctx.cross_account
+    if cross_account:
         if not resource.allows:
             return decision(deny, resource_gate, (), "cross_account_resource_side_does_not_allow")
         if not identity_refs:
@@ -172,7 +189,7 @@ def _decide_iam_principal(
             return decision(deny, Gate.SESSION, (), "session_policy_does_not_allow")
         if session is None and principal.kind is PrincipalKind.FEDERATED_USER:
             return decision(deny, Gate.SESSION, (), "federated_user_without_session_policy")
-    if ctx.cross_account:
+    if cross_account:
         return decision(Result.ALLOWED, Gate.IDENTITY, identity_refs + _allow_refs(resource), "allowed_cross_account")
     if identity_refs:
         return decision(Result.ALLOWED, Gate.IDENTITY, identity_refs, "allowed_by_identity_policy")

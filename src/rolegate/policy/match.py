@@ -120,6 +120,8 @@ def applies(
 ) -> PrincipalMatch | None:
     """Fast path for a candidate statement (action and fixed resources already matched)."""
     found = PrincipalMatch.DIRECT
+    if stmt.unconditional:
+        return found
     if check_principal:
         found, _ = principal_outcome(stmt, ctx.principal, has_boundary)
         if found is PrincipalMatch.NONE:

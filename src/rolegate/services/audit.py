@@ -28,36 +28,49 @@ SECRET_PARAMS = frozenset(
     }
 )
 MAX_PARAMS_CHARS = 8192
+JSON_ENCODER = json.JSONEncoder(default=str)  # json.dumps(value, default=str), without a new encoder per call
 
 
 def scrub(params: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k in SECRET_PARAMS else v) for k, v in params.items()}
 
 
+def params_text(params: dict[str, Any]) -> str:
+    """The request parameters as recorded: JSON with secrets masked, cut to MAX_PARAMS_CHARS."""
+    shown = params if SECRET_PARAMS.isdisjoint(params) else scrub(params)
+    return JSON_ENCODER.encode(shown)[:MAX_PARAMS_CHARS]
+
+
+def shown_decisions(decisions: list[Decision]) -> tuple[Decision | None, Decision | None]:
+    """(the denial, the decision the event shows): the last decision that was not Allowed, else the last one."""
+    for decision in reversed(decisions):
+        if decision.result is not Result.ALLOWED:
+            return decision, decision
+    return None, decisions[-1] if decisions else None
+
+
 def record_call(call: CallContext, params: dict[str, Any], error: Exception | None) -> AuditEvent:
     """Build the audit event; the denial (if any) is the last decision that was not Allowed."""
-    denied: Decision | None = next((d for d in reversed(call.decisions) if d.result is not Result.ALLOWED), None)
-    last = call.decisions[-1] if call.decisions else None
-    shown = denied or last
-    code = getattr(error, "code", "InternalFailure") if error is not None else ""
+    denied, shown = shown_decisions(call.decisions)
+    caller = call.caller
     return AuditEvent(
         event_id=call.request_id,
         time=call.now,
         request_id=call.request_id,
         service=call.service,
         operation=call.operation,
-        account_id=call.caller.account_id,
-        principal_arn=call.caller.arn,
+        account_id=caller.account_id,
+        principal_arn=caller.arn,
         source_ip=call.source_ip,
         user_agent=call.user_agent[:512],
         decision=shown.result.value if shown else "NotEvaluated",
         gate=shown.gate.value if shown else "",
-        error_code=code,
+        error_code=getattr(error, "code", "InternalFailure") if error is not None else "",
         error_message=(getattr(error, "message", "") if error is not None else "")[:1024],
         resource=shown.context.resource if shown else "",
         action=shown.context.action if shown else "",
-        request_parameters=json.dumps(scrub(params), default=str)[:MAX_PARAMS_CHARS],
-        explanation=json.dumps(explanation(denied), default=str) if denied else "",
+        request_parameters=params_text(params),
+        explanation=JSON_ENCODER.encode(explanation(denied)) if denied else "",
     )
 
 

@@ -1,6 +1,10 @@
 """Writes audit events off the request path: events queue up and a background thread stores them in
 batches (one transaction each). `flush()` waits until everything queued so far is stored.
 
+The thread wakes once per batch, not once per event: after the first event of a batch it lets the queue fill
+for `INTERVAL_SECONDS` (a `flush()` cuts that short), then takes everything queued at once. Under load the
+request threads only append to a queue, and the writer costs one wake-up and one transaction per interval.
+
 Denials are stored before the response leaves, so the id an AccessDenied carries can be explained at once by
 any server process (`/_rolegate/decisions/ID`, DecodeAuthorizationMessage, `rolegate explain`)."""
 
@@ -16,12 +20,15 @@ from rolegate.store.records import AuditEvent
 BATCH = 500
 INTERVAL_SECONDS = 0.05
 
+Item = AuditEvent | threading.Event  # an event to store, or a flush marker to set once what precedes it is stored
+
 
 class AuditWriter:
     def __init__(self, store: Store, background: bool) -> None:
         self.store = store
         self.background = background
-        self._queue: queue.Queue[AuditEvent | threading.Event] = queue.Queue()
+        self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self._hurry = threading.Event()  # set by flush(): store what is queued without waiting out the interval
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, name="rolegate-audit", daemon=True)
@@ -37,29 +44,33 @@ class AuditWriter:
         if not self.background:
             return
         done = threading.Event()
-        self._queue.put(done)
+        self._queue.put(done)  # queued before the hurry signal, so the batch the signal releases contains it
+        self._hurry.set()
         done.wait(timeout)
 
     def _run(self) -> None:
         while True:
             first = self._queue.get()
-            batch: list[AuditEvent] = []
-            markers: list[threading.Event] = []
-            item: AuditEvent | threading.Event | None = first
-            while item is not None:
-                if isinstance(item, threading.Event):
-                    markers.append(item)
-                else:
-                    batch.append(item)
-                if len(batch) >= BATCH:
-                    break
-                try:
-                    item = self._queue.get(timeout=INTERVAL_SECONDS if not markers else 0)
-                except queue.Empty:
-                    item = None
-            self._store(batch)
-            for marker in markers:
-                marker.set()
+            self._hurry.wait(INTERVAL_SECONDS)
+            self._hurry.clear()
+            self._write([first, *self._drain()])
+
+    def _drain(self) -> list[Item]:
+        items: list[Item] = []
+        try:
+            while True:
+                items.append(self._queue.get_nowait())
+        except queue.Empty:
+            return items
+
+    def _write(self, items: list[Item]) -> None:
+        """Store the events in order, BATCH per transaction, then release the flushes waiting on them."""
+        events = [item for item in items if isinstance(item, AuditEvent)]
+        for start in range(0, len(events), BATCH):
+            self._store(events[start : start + BATCH])
+        for item in items:
+            if isinstance(item, threading.Event):
+                item.set()
 
     def _store(self, events: list[AuditEvent]) -> None:
         if not events:

@@ -1,14 +1,18 @@
 """Gather the policy slice of one call from the store, ask the engine, and turn denials into AccessDenied.
 
 Compiled policies are cached by (id, document text), so a stored document is parsed once however often it
-is used. Every decision is appended to the call, so the audit trail records it and a denial's id can be
-turned into the engine's full explanation later (`rolegate explain ID`).
+is used. Everything that depends on the caller alone (its policies, the engine's principal and principal
+keys, its organization and session keys) is cached while the policy tables are unchanged, so a request only
+adds its own keys, with the time strings formatted once per second. Every decision is appended to the call,
+so the audit trail records it and a denial's id can be turned into the engine's full explanation later
+(`rolegate explain ID`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from rolegate.errors import AccessDenied
@@ -26,6 +30,7 @@ from rolegate.policy import (
     parse_policy,
     principal_from_arn,
 )
+from rolegate.policy.context import principal_keys, to_strings
 from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import ANONYMOUS_KIND, role_arn
 from rolegate.services.organization import RCP, SCP, org_paths, policy_levels
@@ -48,6 +53,7 @@ from rolegate.store.records import (
 from rolegate.store.tracking import TrackingStore
 
 CACHE_SIZE = 4096
+POLICY_SETS_PER_CALLER = 16
 POLICY_TABLES = tuple(
     kind.TABLE
     for kind in (
@@ -66,6 +72,8 @@ POLICY_TABLES = tuple(
         Setting,
     )
 )
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+NOT_VIA_SERVICE = ("false",)
 DENY_SUFFIX = {
     Gate.SCP: "service control policy",
     Gate.RCP: "resource control policy",
@@ -115,13 +123,44 @@ def engine_principal(caller: Caller) -> Principal:
 
 @dataclass(frozen=True, slots=True)
 class CallerSlice:
+    """The caller's policies and everything of the request context that depends on the caller alone."""
+
+    caller: Caller  # the caller it was built for: a cached slice serves only an equal caller
     identity: tuple[CompiledPolicy, ...]
     boundary: CompiledPolicy | None
     session: tuple[CompiledPolicy, ...]
     scps: tuple[tuple[CompiledPolicy, ...], ...]
     management: str
-    tags: dict[str, str]
-    org_paths: tuple[str, str] | None
+    principal: Principal
+    derived: dict[str, tuple[str, ...]]  # the engine's principal keys (type, ARN, ids, tags)
+    caller_keys: dict[str, tuple[str, ...]]  # request keys fixed for the caller (organization, session)
+    policy_sets: dict[tuple[Any, ...], PolicySet] = field(default_factory=dict, compare=False)
+
+    def policy_set(
+        self,
+        resource: CompiledPolicy | None,
+        trust: bool,
+        rcps: tuple[tuple[CompiledPolicy, ...], ...],
+        rcp_management: str,
+    ) -> PolicySet:
+        """The request's PolicySet, shared by the caller's requests that meet the same resource-side policies."""
+        key = (resource, trust, rcps, rcp_management)
+        found = self.policy_sets.get(key)
+        if found is None:
+            found = PolicySet(
+                identity=self.identity,
+                resource=resource,
+                resource_gate=Gate.TRUST if trust else Gate.RESOURCE,
+                boundary=self.boundary,
+                session=self.session,
+                scps=self.scps,
+                rcps=rcps,
+                management_account=self.management or rcp_management,
+            )
+            if len(self.policy_sets) >= POLICY_SETS_PER_CALLER:
+                self.policy_sets.clear()
+            self.policy_sets[key] = found
+        return found
 
 
 class Authorizer:
@@ -130,6 +169,7 @@ class Authorizer:
         self.tracking: TrackingStore | None = None
         self._slices: dict[tuple[str, ...], tuple[tuple[int, ...], CallerSlice]] = {}
         self._levels: dict[tuple[str, str], tuple[tuple[int, ...], tuple[Any, str]]] = {}
+        self._clock = SecondKeys()
 
     def identity_slice(self, call: CallContext) -> tuple[tuple[CompiledPolicy, ...], CompiledPolicy | None]:
         """The caller's identity policies and permissions boundary, as they are now (live edits apply)."""
@@ -201,34 +241,28 @@ class Authorizer:
         trust: bool = False,
         keys: dict[str, Any] | None = None,
     ) -> Decision:
+        """The engine's decision on `action` for the caller, without recording or raising it."""
         caller = call.caller
-        caller_slice = self.caller_slice(call)
+        stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
+        caller_slice = self.caller_slice(call, stamp)
         target_account = resource_account or caller.account_id
-        rcps, rcp_management = self.cached_org_levels(call, target_account, RCP)
+        rcps, rcp_management = self.cached_org_levels(call, target_account, RCP, stamp)
         compiled_resource = None
         if resource_policy is not None:
             compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
-        policies = PolicySet(
-            identity=caller_slice.identity,
-            resource=compiled_resource,
-            resource_gate=Gate.TRUST if trust else Gate.RESOURCE,
-            boundary=caller_slice.boundary,
-            session=caller_slice.session,
-            scps=caller_slice.scps,
-            rcps=rcps,
-            management_account=caller_slice.management or rcp_management,
-        )
+        policies = caller_slice.policy_set(compiled_resource, trust, rcps, rcp_management)
         context = build_context(
-            engine_principal(caller),
+            caller_slice.principal,
             action,
             resource,
             resource_account=target_account,
-            keys={**request_keys(call, caller_slice.org_paths), **(keys or {})},
-            tags=caller_slice.tags,
+            keys=keys,
+            derived=caller_slice.derived,
+            prepared=self.request_keys(call, caller_slice),
         )
         return authorize(context, policies)
 
-    def caller_slice(self, call: CallContext) -> CallerSlice:
+    def caller_slice(self, call: CallContext, stamp: tuple[int, ...] | None) -> CallerSlice:
         """Everything about the caller the engine needs, cached while the policy tables are unchanged."""
         caller = call.caller
         key = (
@@ -238,29 +272,38 @@ class Authorizer:
             caller.role.name if caller.role else "",
             caller.access_key_id if caller.session else "",
         )
-        stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
         cached = self._slices.get(key)
         if stamp is not None and cached is not None and cached[0] == stamp:
-            return cached[1]
-        identity, boundary = self.identity_slice(call)
-        scps, management = self.org_levels(call, caller.account_id, SCP)
-        made = CallerSlice(
-            identity,
-            boundary,
-            self.session_slice(call),
-            scps,
-            management,
-            principal_tags(call),
-            org_paths(call.tx, caller.account_id),
-        )
+            made = cached[1]
+            if made.caller is caller or made.caller == caller:
+                return made
+        made = self.build_slice(call)
         if stamp is not None:
             if len(self._slices) >= CACHE_SIZE:
                 self._slices.clear()
             self._slices[key] = (stamp, made)
         return made
 
-    def cached_org_levels(self, call: CallContext, account_id: str, policy_type: str) -> tuple[Any, str]:
-        stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
+    def build_slice(self, call: CallContext) -> CallerSlice:
+        caller = call.caller
+        identity, boundary = self.identity_slice(call)
+        scps, management = self.org_levels(call, caller.account_id, SCP)
+        principal = engine_principal(caller)
+        return CallerSlice(
+            caller,
+            identity,
+            boundary,
+            self.session_slice(call),
+            scps,
+            management,
+            principal,
+            principal_keys(principal, principal_tags(call)),
+            normalised(caller_request_keys(caller, org_paths(call.tx, caller.account_id))),
+        )
+
+    def cached_org_levels(
+        self, call: CallContext, account_id: str, policy_type: str, stamp: tuple[int, ...] | None
+    ) -> tuple[Any, str]:
         key = (account_id, policy_type)
         cached = self._levels.get(key)
         if stamp is not None and cached is not None and cached[0] == stamp:
@@ -270,6 +313,46 @@ class Authorizer:
             if len(self._levels) >= CACHE_SIZE:
                 self._levels.clear()
             self._levels[key] = (stamp, made)
+        return made
+
+    def request_keys(self, call: CallContext, caller_slice: CallerSlice) -> dict[str, tuple[str, ...]]:
+        """The global condition keys of conditions.md §3 that this request carries, normalised for the engine."""
+        current_time, epoch_time = self._clock.keys(call.now)
+        keys = {
+            "aws:currenttime": current_time,
+            "aws:epochtime": epoch_time,
+            "aws:securetransport": to_strings(call.secure_transport),
+            "aws:sourceip": to_strings(call.source_ip),
+            "aws:useragent": to_strings(call.user_agent),
+            "aws:requestedregion": to_strings(call.region),
+            "aws:viaawsservice": NOT_VIA_SERVICE,
+        }
+        keys.update(caller_slice.caller_keys)
+        session = call.caller.session
+        if session is not None and session.mfa_authenticated and session.mfa_time is not None:
+            keys["aws:multifactorauthage"] = (str(int((call.now - session.mfa_time).total_seconds())),)
+        return keys
+
+
+class SecondKeys:
+    """aws:CurrentTime and aws:EpochTime, formatted once per second rather than once per request.
+
+    Only UTC instants from 1970 to 2106 are cached: there the epoch second fixes both strings exactly (the
+    clock is UTC; other instants are formatted each time)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[int, tuple[str], tuple[str]] | None = None
+
+    def keys(self, now: datetime) -> tuple[tuple[str], tuple[str]]:
+        seconds = now.timestamp()
+        epoch = int(seconds)
+        cacheable = now.tzinfo is UTC and 0 <= seconds < 2**32  # int() is the floor, and exact, only there
+        last = self._last
+        if cacheable and last is not None and last[0] == epoch:
+            return last[1], last[2]
+        made = (now.strftime(TIME_FORMAT),), (str(epoch),)
+        if cacheable:
+            self._last = (epoch, *made)
         return made
 
 
@@ -288,29 +371,23 @@ def principal_tags(call: CallContext) -> dict[str, str]:
     return tags
 
 
-def request_keys(call: CallContext, paths: tuple[str, str] | None) -> dict[str, Any]:
-    """The global condition keys of conditions.md §3 that this request carries."""
-    now = call.now
-    keys: dict[str, Any] = {
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now.timestamp())),
-        "aws:SecureTransport": call.secure_transport,
-        "aws:SourceIp": call.source_ip,
-        "aws:UserAgent": call.user_agent,
-        "aws:RequestedRegion": call.region,
-        "aws:ViaAWSService": False,
-    }
+def caller_request_keys(caller: Caller, paths: tuple[str, str] | None) -> dict[str, Any]:
+    """The global condition keys that depend on the caller alone: its organization and its session."""
+    keys: dict[str, Any] = {}
     if paths is not None:
         keys["aws:PrincipalOrgID"], keys["aws:PrincipalOrgPaths"] = paths[0], [paths[1]]
-    session = call.caller.session
+    session = caller.session
     if session is not None:
-        keys["aws:TokenIssueTime"] = session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")
+        keys["aws:TokenIssueTime"] = session.issued.strftime(TIME_FORMAT)
         keys["aws:MultiFactorAuthPresent"] = session.mfa_authenticated
-        if session.mfa_authenticated and session.mfa_time is not None:
-            keys["aws:MultiFactorAuthAge"] = str(int((now - session.mfa_time).total_seconds()))
         if session.source_identity:
             keys["aws:SourceIdentity"] = session.source_identity
     return keys
+
+
+def normalised(keys: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Condition keys as the engine stores them: lower-case names, tuples of strings."""
+    return {name.lower(): to_strings(value) for name, value in keys.items()}
 
 
 def denial_message(caller: Caller, action: str, resource: str, decision: Decision) -> str:

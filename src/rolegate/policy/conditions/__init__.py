@@ -137,7 +137,7 @@ class CompiledClause:
                 values = keys.get(key)
                 if not values:
                     return absent
-                return any(c in wanted for c in values) != negated
+                return wanted.isdisjoint(values) == negated  # some value is wanted, unless negated
 
             return check_equals
 
