@@ -10,6 +10,7 @@ records which tables it wrote, so callers can invalidate caches precisely.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -220,6 +221,9 @@ class SqlStore:
         self.writers = WriterLock(_lock_path(self.engine.url.database) if self.sqlite else None)
         self.checkpointer: Checkpointer | None = None
         database = self.engine.url.database
+        self._per_thread = threading.local() if self.sqlite and _lock_path(database) is not None else None
+        self._owned: list[Any] = []
+        self._owned_lock = threading.Lock()
         if background_checkpoints and self.sqlite and _lock_path(database) is not None:
             self.checkpointer = Checkpointer(lambda: sqlite3.connect(str(database), timeout=30))
         self.integrity_error: type[Exception] = self.engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
@@ -234,8 +238,23 @@ class SqlStore:
         else:
             yield from self._transaction(write)
 
+    def _connection(self) -> tuple[Any, bool]:
+        """(driver connection, whether to hand it back after the transaction). A SQLite file gets one
+        connection per thread, kept for the thread's life: a pool checkout would cost more than a small
+        transaction (threads are few: the event loop, the threadpool's, the audit writer)."""
+        if self._per_thread is None:
+            return self.engine.raw_connection(), True
+        connection = getattr(self._per_thread, "connection", None)
+        if connection is None:
+            pooled = self.engine.raw_connection()  # connected through the engine: its pragmas are applied
+            pooled.detach()
+            connection = self._per_thread.connection = pooled.dbapi_connection
+            with self._owned_lock:
+                self._owned.append(connection)
+        return connection, False
+
     def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
-        connection = self.engine.raw_connection()
+        connection, pooled = self._connection()
         try:
             cursor = connection.cursor()
             if self.sqlite:  # the driver is in autocommit mode (engine.py): we say where transactions start
@@ -256,11 +275,16 @@ class SqlStore:
                 connection.commit()
             cursor.close()
         finally:
-            connection.close()  # back to the pool
+            if pooled:
+                connection.close()  # back to the pool
 
     def close(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.close()
+        with self._owned_lock:
+            for connection in self._owned:
+                connection.close()
+            self._owned.clear()
         self.engine.dispose()
         self.writers.close()
 
