@@ -85,3 +85,31 @@ def test_validation_and_malformed_policy(server: LiveServer) -> None:
 
 def test_root_key_id_is_the_fixed_one(server: LiveServer) -> None:
     assert server.client("sts").get_access_key_info(AccessKeyId=ROOT_KEY_ID)["Account"] == server.management_account
+
+
+def test_source_ip_is_the_connection_address_whatever_x_forwarded_for_says(server: LiveServer) -> None:
+    """aws:SourceIp is where the connection comes from, as in AWS: a header cannot choose it."""
+    iam = server.client("iam")
+    iam.create_user(UserName="from-where")
+    conditions = {
+        "iam:ListUsers": "203.0.113.0/24",  # what the header claims
+        "iam:ListRoles": "127.0.0.0/8",  # where the connection really comes from
+    }
+    statements = [
+        {"Effect": "Allow", "Action": action, "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": cidr}}}
+        for action, cidr in conditions.items()
+    ]
+    iam.put_user_policy(
+        UserName="from-where",
+        PolicyName="by-ip",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    key = iam.create_access_key(UserName="from-where")["AccessKey"]
+    client = server.client("iam", key_id=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    client.meta.events.register(
+        "before-sign.iam.*", lambda request, **_: request.headers.__setitem__("X-Forwarded-For", "203.0.113.7")
+    )
+    client.list_roles()
+    with pytest.raises(botocore.exceptions.ClientError) as denied:
+        client.list_users()
+    assert _error(denied)[0] == "AccessDenied"

@@ -92,6 +92,9 @@ def run_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level="warning",
         access_log=False,
+        # aws:SourceIp is the connection's address, as in AWS: no X-Forwarded-For rewriting (which would
+        # also let any local client choose its own source IP).
+        proxy_headers=False,
         http="httptools",  # the C HTTP parser: several times cheaper per request than h11
         loop="uvloop",
     )
