@@ -19,7 +19,7 @@ import hmac
 import re
 import struct
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -201,10 +201,24 @@ def parse_claims(
     `checksum_describes_body=False` (CompleteMultipartUpload) keeps x-amz-checksum-* headers out of the body check:
     there they describe the assembled object.
     """
-    md5 = _content_md5(headers)
-    values = [(name.strip().lower(), value) for name, value in headers]
-    checksum_headers = [(n, v) for n, v in values if n.startswith(CHECKSUM_PREFIX) and n not in NOT_CHECKSUM_VALUES]
-    trailer_value = next((v for n, v in values if n == "x-amz-trailer"), None)
+    by_name: dict[str, list[str]] = {}
+    for name, value in headers:
+        by_name.setdefault(name.strip().lower(), []).append(value)
+    return claims_by_name(by_name, content_sha256=content_sha256, checksum_describes_body=checksum_describes_body)
+
+
+def claims_by_name(
+    by_name: Mapping[str, Sequence[str]], *, content_sha256: str | None, checksum_describes_body: bool = True
+) -> PayloadClaims:
+    """`parse_claims` over header values grouped by trimmed lower-case name, as `HttpRequestView` holds them."""
+    md5 = _content_md5(_first(by_name, "content-md5"))
+    checksum_headers = [
+        (name, value)
+        for name, values in by_name.items()
+        if name.startswith(CHECKSUM_PREFIX) and name not in NOT_CHECKSUM_VALUES
+        for value in values
+    ]
+    trailer_value = _first(by_name, "x-amz-trailer")
     trailers = _trailer_names(trailer_value) if trailer_value is not None else []
     if len(checksum_headers) > 1 or len(trailers) > 1 or len(checksum_headers) + len(trailers) > 2:
         raise InvalidRequest(MULTIPLE_CHECKSUMS)
@@ -214,7 +228,7 @@ def parse_claims(
     trailer = trailers[0] if trailers else None
     if trailer is not None:
         claim = ChecksumClaim(algorithm_of(trailer) or "", None)
-    _check_sdk_algorithm(values, claim)
+    _check_sdk_algorithm(_first(by_name, "x-amz-sdk-checksum-algorithm"), claim)
     return PayloadClaims(
         content_sha256=content_sha256,
         content_md5=md5,
@@ -223,8 +237,12 @@ def parse_claims(
     )
 
 
-def _content_md5(headers: Sequence[tuple[str, str]]) -> bytes | None:
-    value = next((v for n, v in headers if n.strip().lower() == "content-md5"), None)
+def _first(by_name: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = by_name.get(name)
+    return values[0] if values else None
+
+
+def _content_md5(value: str | None) -> bytes | None:
     if value is None:
         return None
     raw = decode_digest(value, 16)
@@ -251,8 +269,7 @@ def _trailer_names(value: str) -> list[str]:
     return names
 
 
-def _check_sdk_algorithm(values: Sequence[tuple[str, str]], claim: ChecksumClaim | None) -> None:
-    declared = next((v for n, v in values if n == "x-amz-sdk-checksum-algorithm"), None)
+def _check_sdk_algorithm(declared: str | None, claim: ChecksumClaim | None) -> None:
     if declared is None:
         return
     if claim is None:

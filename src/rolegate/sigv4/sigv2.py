@@ -19,7 +19,6 @@ all, which is an anonymous request (None) for the caller to evaluate against the
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from collections.abc import Callable, Iterable
@@ -28,7 +27,6 @@ from urllib.parse import unquote
 
 from rolegate.clock import Clock
 from rolegate.errors import AccessDenied, SignatureDoesNotMatch
-from rolegate.sigv4.canonical import query_pairs
 from rolegate.sigv4.verify import (
     MAX_SKEW,
     ONE_MECHANISM,
@@ -49,6 +47,7 @@ from rolegate.sigv4.verify import (
 
 SIGNATURE_VERSION = "AWS"  # S3's s3:signatureversion for SigV2
 QUERY_PARAMS = ("AWSAccessKeyId", "Signature", "Expires")
+_QUERY_PARAM_SET = frozenset(QUERY_PARAMS)
 # The query parameters S3 signs as part of the resource (botocore's HmacV1Auth list).
 SUBRESOURCES = frozenset(
     {
@@ -109,9 +108,9 @@ def verify_s3(
     for a virtual-hosted request, which SigV2 signs. `region=None` accepts any SigV4 scope region.
     """
     authorization = view.header("authorization") or ""
-    names = {name for name, _ in query_pairs(view.raw_query)}
-    v2_query = any(name in names for name in QUERY_PARAMS)
-    if v2_query and (authorization or names & PRESIGN_MARKERS):
+    query = view.query_pairs()
+    v2_query = any(name in _QUERY_PARAM_SET for name, _ in query)
+    if v2_query and (authorization or any(name in PRESIGN_MARKERS for name, _ in query)):
         raise InvalidArgument(ONE_MECHANISM)
     if v2_query or authorization.partition(" ")[0] == SIGNATURE_VERSION:
         return verify_sigv2(view, secret_for, clock, resource_path=resource_path)
@@ -126,7 +125,7 @@ def verify_sigv2(
 ) -> VerifiedRequest:
     """Check a SigV2 request, query (presigned) or header form, in S3's order: form, time, key, signature."""
     now = as_utc(clock.now())
-    query = query_pairs(view.raw_query)
+    query = view.query_pairs()
     params: dict[str, str] = {}
     for name, value in query:
         params.setdefault(name, value)
@@ -169,7 +168,7 @@ def verify_sigv2(
 
 
 def _sign(key: bytes, to_sign: str) -> bytes:
-    return base64.b64encode(hmac.new(key, to_sign.encode("utf-8"), hashlib.sha1).digest())
+    return base64.b64encode(hmac.digest(key, to_sign.encode("utf-8"), "sha1"))
 
 
 def _resource_paths(path: str) -> list[str]:

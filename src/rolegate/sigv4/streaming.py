@@ -34,9 +34,9 @@ from rolegate.sigv4.checksums import (
     S3NotImplemented,
     VerifiedBody,
     algorithm_of,
+    claims_by_name,
     decode_digest,
     incomplete_body,
-    parse_claims,
 )
 from rolegate.sigv4.verify import (
     CONTENT_SHA256_HEADER,
@@ -67,6 +67,7 @@ _TRAILER_ALGORITHM = "AWS4-HMAC-SHA256-TRAILER"
 _HEX_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,16}")
 _NO_CONTENT_CHECK = frozenset({"GET", "HEAD"})
+_NO_CLAIMS = PayloadClaims()  # frozen, so one instance serves every read
 
 
 class PayloadReader(Protocol):
@@ -91,14 +92,15 @@ def s3_payload_reader(
     position 0 and `length` its size in bytes. Malformed claims raise here, before any body is read.
     """
     value = view.header(CONTENT_SHA256_HEADER)
+    method = view.method.upper()
     header_signed = verified is not None and verified.signature_version == ALGORITHM and not verified.presigned
-    describes_body = not (view.method.upper() == "POST" and _has_query_name(view.raw_query, "uploadId"))
+    describes_body = not (method == "POST" and _has_query_name(view.raw_query, "uploadId"))
     if header_signed and verified is not None and value is not None and value.startswith(STREAMING_PREFIX):
         return _streaming_reader(view, verified, source, value, describes_body)
-    if view.method.upper() in _NO_CONTENT_CHECK:  # S3 checks no body claims on reads
-        return VerifiedBody(source, PayloadClaims(), length)
+    if method in _NO_CONTENT_CHECK:  # S3 checks no body claims on reads
+        return VerifiedBody(source, _NO_CLAIMS, length)
     literal = None if value in {None, UNSIGNED_PAYLOAD} else value
-    claims = parse_claims(view.headers, content_sha256=literal, checksum_describes_body=describes_body)
+    claims = claims_by_name(view.headers_by_name(), content_sha256=literal, checksum_describes_body=describes_body)
     if claims.trailer is not None:
         raise _malformed_trailer()
     return VerifiedBody(source, claims, length)
@@ -112,7 +114,7 @@ def _streaming_reader(
             "A header you provided implies functionality that is not implemented.", Header=CONTENT_SHA256_HEADER
         )
     decoded_length = _decoded_length(view.header(DECODED_LENGTH_HEADER))
-    claims = parse_claims(view.headers, content_sha256=None, checksum_describes_body=describes_body)
+    claims = claims_by_name(view.headers_by_name(), content_sha256=None, checksum_describes_body=describes_body)
     trailer_mode = mode.endswith("-TRAILER")
     if claims.trailer is not None and not trailer_mode:
         raise _malformed_trailer()
