@@ -224,3 +224,17 @@ def test_block_public_access_with_the_aws_cli(server: LiveServer, tmp_path: Path
         "RestrictPublicBuckets=true",
     )
     assert denied(page)[:2] == (403, "AccessDenied")
+
+
+@pytest.mark.parametrize("make", [sigv2_url, sigv4_url], ids=["sigv2", "sigv4"])
+def test_bytes_that_are_not_utf8_in_a_presigned_url_do_not_match_rather_than_fail(
+    server: LiveServer, make: Any
+) -> None:
+    """A key or credential scope holding %FF is signed over its raw bytes: a mismatch, not a server error."""
+    url = make(server)
+    assert denied(url.replace("/report.txt?", "/report%FF.txt?"))[:2] == (403, "SignatureDoesNotMatch")
+    if "X-Amz-Credential" in url:
+        odd_region = url.replace("%2Fus-east-1%2F", "%2Fus%FF%2F")
+        assert odd_region != url
+        status, body = fetch(odd_region)
+        assert status == 400 and b"<Code>MalformedQueryString</Code>" in body

@@ -170,13 +170,13 @@ def string_to_sign(request_date: str, scope: str, canonical: str) -> str:
 
 
 def _hmac(key: bytes, message: str) -> bytes:
-    return hmac.digest(key, message.encode(_ENCODING), "sha256")
+    return hmac.digest(key, message.encode(_ENCODING, _ERRORS), "sha256")
 
 
 @functools.lru_cache(maxsize=1024)  # one derivation per key and day, not per request
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     """The derived key: HMAC chain over date, region, service and the terminator, seeded by `AWS4` + secret."""
-    k_date = _hmac(f"AWS4{secret}".encode(_ENCODING), date)
+    k_date = _hmac(f"AWS4{secret}".encode(_ENCODING, _ERRORS), date)
     k_region = _hmac(k_date, region)
     k_service = _hmac(k_region, service)
     return _hmac(k_service, TERMINATOR)
@@ -184,7 +184,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 def signature(key: bytes, to_sign: str) -> str:
     """Signature: lower-case hex HMAC-SHA256 of the string to sign under the derived key."""
-    return hmac.digest(key, to_sign.encode(_ENCODING), "sha256").hex()
+    return hmac.digest(key, to_sign.encode(_ENCODING, _ERRORS), "sha256").hex()
 
 
 _BLOCK = 64  # SHA-256's block size, which HMAC pads its key to
@@ -218,7 +218,7 @@ class KeyedSha256:
 
     def sign(self, to_sign: str) -> str:
         """The same value as `signature(key, to_sign)`."""
-        return self.hexdigest(to_sign.encode(_ENCODING))
+        return self.hexdigest(to_sign.encode(_ENCODING, _ERRORS))
 
     def __repr__(self) -> str:
         return "KeyedSha256(<key>)"

@@ -153,7 +153,7 @@ def verify_sigv2(
             AWSAccessKeyId=access_key_id,
             StringToSign=to_sign,
             SignatureProvided=provided,
-            StringToSignBytes=" ".join(f"{byte:02x}" for byte in to_sign.encode("utf-8")),
+            StringToSignBytes=" ".join(f"{byte:02x}" for byte in to_sign.encode("utf-8", "surrogateescape")),
         )
     token = view.header(SECURITY_TOKEN_HEADER) or params.get(SECURITY_TOKEN_HEADER)
     return VerifiedRequest(
@@ -168,7 +168,7 @@ def verify_sigv2(
 
 
 def _sign(key: bytes, to_sign: str) -> bytes:
-    return base64.b64encode(hmac.digest(key, to_sign.encode("utf-8"), "sha1"))
+    return base64.b64encode(hmac.digest(key, to_sign.encode("utf-8", "surrogateescape"), "sha1"))
 
 
 def _resource_paths(path: str) -> list[str]:

@@ -385,5 +385,5 @@ def _check_link(signer: ChunkSigner, to_sign: str, provided: str) -> str:
         AWSAccessKeyId=signer.access_key_id,
         StringToSign=to_sign,
         SignatureProvided=provided,
-        StringToSignBytes=" ".join(f"{byte:02x}" for byte in to_sign.encode("utf-8")),
+        StringToSignBytes=" ".join(f"{byte:02x}" for byte in to_sign.encode("utf-8", "surrogateescape")),
     )
