@@ -236,5 +236,4 @@ def test_bytes_that_are_not_utf8_in_a_presigned_url_do_not_match_rather_than_fai
     if "X-Amz-Credential" in url:
         odd_region = url.replace("%2Fus-east-1%2F", "%2Fus%FF%2F")
         assert odd_region != url
-        status, body = fetch(odd_region)
-        assert status == 400 and b"<Code>MalformedQueryString</Code>" in body
+        assert denied(odd_region)[:2] == (403, "SignatureDoesNotMatch")

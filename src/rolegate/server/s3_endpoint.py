@@ -39,7 +39,7 @@ INLINE_BODY_BYTES = 256 * 1024
 INLINE_METHODS = frozenset({"GET", "HEAD"})
 MAX_UPLOAD_BYTES = 5 * 1024**3  # S3's largest single PUT
 _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/s3/")
-_S3_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&%/]+(?:%2F|/)s3(?:%2F|/)")
+_S3_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&/]+?(?:%2F|/)s3(?:%2F|/)")
 _ROUTING_HEADERS = frozenset({b"x-amz-target", b"authorization", b"host"})
 
 EntityTooLarge = aws_error("EntityTooLarge", 400)
