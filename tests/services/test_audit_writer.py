@@ -3,6 +3,7 @@ event, in batches, with flush() as the barrier and denials stored at once."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -18,6 +19,7 @@ from rolegate.policy import Result
 from rolegate.services.audit import MAX_PARAMS_CHARS, params_text, record_call, scrub
 from rolegate.services.audit_writer import BATCH, AuditWriter
 from rolegate.services.context import CallContext
+from rolegate.sigv4.checksums import PayloadClaims, VerifiedBody
 from rolegate.store.interface import Store, Transaction
 from rolegate.store.records import AuditEvent, Record
 
@@ -117,7 +119,7 @@ class Opaque:
         {},
         {"Bucket": "b", "Key": 'k/ü\n"q"'},
         {"UserName": "u", "Password": "hunter2", "NewPassword": "x", "Tags": [{"Key": "k", "Value": "v"}]},
-        {"When": datetime(2026, 1, 2, 3, 4, 5), "Body": Opaque(), "Count": 3, "Flag": None, "Raw": b"\x00\xff"},
+        {"When": datetime(2026, 1, 2, 3, 4, 5), "Thing": Opaque(), "Count": 3, "Flag": None, "Raw": b"\x00\xff"},
         {"PolicyDocument": "x" * (MAX_PARAMS_CHARS + 100), "SessionToken": "t"},
     ],
 )
@@ -191,3 +193,14 @@ def test_append_many_receives_whole_batches(store: Store) -> None:
     assert sum(sizes) == BATCH + 1
     assert max(sizes) <= BATCH
     assert len(sizes) <= 10
+
+
+def test_a_streamed_body_is_recorded_as_its_size() -> None:
+    reader = VerifiedBody(io.BytesIO(b"x" * 1024), PayloadClaims(), 1024)
+    assert json.loads(params_text({"Bucket": "b", "Key": "k", "Body": reader})) == {
+        "Bucket": "b",
+        "Key": "k",
+        "Body": "<1024 bytes>",
+    }
+    assert json.loads(params_text({"Body": b"abc"}))["Body"] == "<3 bytes>"
+    assert json.loads(params_text({"Body": "inline text"}))["Body"] == "inline text"

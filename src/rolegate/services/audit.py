@@ -36,9 +36,19 @@ def scrub(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def params_text(params: dict[str, Any]) -> str:
-    """The request parameters as recorded: JSON with secrets masked, cut to MAX_PARAMS_CHARS."""
+    """The request parameters as recorded: JSON with secrets masked, cut to MAX_PARAMS_CHARS. A streamed
+    body (PutObject, UploadPart) is recorded as its size: its bytes are the object's, not the call's."""
     shown = params if SECRET_PARAMS.isdisjoint(params) else scrub(params)
+    if "Body" in shown and not isinstance(shown["Body"], str | int | float | bool | type(None) | list | dict):
+        shown = {**shown, "Body": f"<{_size(shown['Body'])} bytes>"}
     return JSON_ENCODER.encode(shown)[:MAX_PARAMS_CHARS]
+
+
+def _size(body: Any) -> str:
+    if isinstance(body, bytes | bytearray):
+        return str(len(body))
+    length = getattr(body, "decoded_length", None)
+    return str(length) if isinstance(length, int) else "streamed"
 
 
 def shown_decisions(decisions: list[Decision]) -> tuple[Decision | None, Decision | None]:
