@@ -30,6 +30,22 @@ def aws_error(code: str, http_status: int, sender_fault: bool = True) -> type[Aw
     return type(code, (AwsError,), {"code": code, "http_status": http_status, "sender_fault": sender_fault})
 
 
+# S3 error codes raised by more than one layer (codec, signature checks, server glue, S3 service): one class
+# each, so every layer raises and catches the same one.
+BadDigest = aws_error("BadDigest", 400)
+EntityTooLarge = aws_error("EntityTooLarge", 400)
+IncompleteBody = aws_error("IncompleteBody", 400)
+InvalidAccessKeyId = aws_error("InvalidAccessKeyId", 403)
+InvalidArgument = aws_error("InvalidArgument", 400)
+InvalidDigest = aws_error("InvalidDigest", 400)
+InvalidRequest = aws_error("InvalidRequest", 400)
+KeyTooLongError = aws_error("KeyTooLongError", 400)
+MalformedXML = aws_error("MalformedXML", 400)
+MetadataTooLarge = aws_error("MetadataTooLarge", 400)
+MethodNotAllowed = aws_error("MethodNotAllowed", 405)
+MissingContentLength = aws_error("MissingContentLength", 411)
+
+
 class InternalFailure(AwsError):
     code = "InternalFailure"
     http_status = 500

@@ -238,7 +238,7 @@ def _write(writer: XmlWriter, tag: str, shape: Shape, value: Any) -> None:
     elif kind == "list":
         _write_list(writer, tag, shape, value)
     elif kind == "map":
-        _write_map(writer, tag, shape, value)
+        writer.shape_map(tag, shape, value, _write)
     else:
         writer.leaf(tag, scalar_text(shape, value))
 
@@ -253,21 +253,6 @@ def _write_list(writer: XmlWriter, tag: str, shape: Shape, value: Any) -> None:
     with writer.element(tag):
         for item in value:
             _write(writer, member_name(shape.member, "member"), shape.member, item)
-
-
-def _write_map(writer: XmlWriter, tag: str, shape: Shape, value: Any) -> None:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{shape.name} expects a mapping, not {type(value).__name__}")
-    key_name, value_name = member_name(shape.key, "key"), member_name(shape.value, "value")
-    flattened = bool(shape.serialization.get("flattened"))
-    if not flattened:
-        writer.start(tag)
-    for key, item in value.items():
-        with writer.element(tag if flattened else "entry"):
-            _write(writer, key_name, shape.key, key)
-            _write(writer, value_name, shape.value, item)
-    if not flattened:
-        writer.end(tag)
 
 
 def scalar_text(shape: Shape, value: Any) -> str:

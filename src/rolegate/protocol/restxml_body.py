@@ -191,7 +191,7 @@ def write_value(writer: XmlWriter, tag: str, shape: Shape, value: Any) -> None:
     elif kind == "list":
         _write_list(writer, tag, shape, value)
     elif kind == "map":
-        _write_map(writer, tag, shape, value)
+        writer.shape_map(tag, shape, value, write_value)
     else:
         writer.leaf(tag, scalar_text(shape, value, BODY))
 
@@ -206,19 +206,3 @@ def _write_list(writer: XmlWriter, tag: str, shape: Shape, value: Any) -> None:
     with writer.element(tag, _namespace(shape) or None):
         for item in value:
             write_value(writer, str(shape.member.serialization.get("name", "member")), shape.member, item)
-
-
-def _write_map(writer: XmlWriter, tag: str, shape: Shape, value: Any) -> None:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{shape.name} expects a mapping, not {type(value).__name__}")
-    key_name = str(shape.key.serialization.get("name", "key"))
-    value_name = str(shape.value.serialization.get("name", "value"))
-    flattened = bool(shape.serialization.get("flattened"))
-    if not flattened:
-        writer.start(tag)
-    for key, item in value.items():
-        with writer.element(tag if flattened else "entry"):
-            write_value(writer, key_name, shape.key, key)
-            write_value(writer, value_name, shape.value, item)
-    if not flattened:
-        writer.end(tag)

@@ -16,28 +16,26 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from rolegate.errors import AwsError, InternalFailure, InvalidClientTokenId, aws_error
+from rolegate.errors import (
+    AwsError,
+    InternalFailure,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidClientTokenId,
+    MalformedXML,
+    aws_error,
+)
 from rolegate.protocol.restxml_values import format_http_date
 from rolegate.protocol.xml import DECLARATION, XmlWriter
 
 Headers = list[tuple[str, str]]
 S3_CONTENT_TYPE = "application/xml"
 
-InvalidArgument = aws_error("InvalidArgument", 400)
-InvalidRequest = aws_error("InvalidRequest", 400)
 InvalidURI = aws_error("InvalidURI", 400)
-MalformedXML = aws_error("MalformedXML", 400)
 MaxMessageLengthExceeded = aws_error("MaxMessageLengthExceeded", 400)
 MissingRequestBodyError = aws_error("MissingRequestBodyError", 400)
-MissingContentLength = aws_error("MissingContentLength", 411)
-KeyTooLongError = aws_error("KeyTooLongError", 400)
-MetadataTooLarge = aws_error("MetadataTooLarge", 400)
-BadDigest = aws_error("BadDigest", 400)
-InvalidDigest = aws_error("InvalidDigest", 400)
-MethodNotAllowed = aws_error("MethodNotAllowed", 405)
 NotImplementedOperation = aws_error("NotImplemented", 501)
 InternalError = aws_error("InternalError", 500, sender_fault=False)
-InvalidAccessKeyId = aws_error("InvalidAccessKeyId", 403)
 
 MALFORMED_XML = "The XML you provided was not well-formed or did not validate against our published schema"
 INVALID_URI = "Couldn't parse the specified URI."

@@ -19,6 +19,7 @@ ignored, as HTTP requires of conditional headers; any other value that does not 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import io
@@ -27,19 +28,21 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from rolegate.errors import (
+    BadDigest,
+    InvalidDigest,
+    InvalidRequest,
+    KeyTooLongError,
+    MetadataTooLarge,
+    MissingContentLength,
+)
 from rolegate.protocol.models import OperationModel, Shape
 from rolegate.protocol.restxml_body import read_document, wire_name
 from rolegate.protocol.restxml_errors import (
     INVALID_URI,
     NOT_IMPLEMENTED,
-    BadDigest,
-    InvalidDigest,
-    InvalidRequest,
     InvalidURI,
-    KeyTooLongError,
     MaxMessageLengthExceeded,
-    MetadataTooLarge,
-    MissingContentLength,
     MissingRequestBodyError,
     NotImplementedOperation,
     invalid_argument,
@@ -165,17 +168,11 @@ class InputLayout:
     located: frozenset[str]
 
 
-_LAYOUTS: dict[int, InputLayout] = {}
-
-
+@functools.cache
 def input_layout(shape: Shape) -> InputLayout:
-    """The shape's layout, computed on first use (the cache holds the shape, so its id stays its own)."""
-    cached = _LAYOUTS.get(id(shape))
-    if cached is not None and cached.shape is shape:
-        return cached
-    layout = _build_layout(shape)
-    _LAYOUTS[id(shape)] = layout
-    return layout
+    """The shape's layout, computed on first use (botocore shapes compare by identity and live as long as
+    their cached service model)."""
+    return _build_layout(shape)
 
 
 def _build_layout(shape: Shape) -> InputLayout:

@@ -143,7 +143,6 @@ class OutputLayout:
     dozens of members an S3 output shape has.
     """
 
-    operation: OperationModel
     shape: Shape | None
     status: int
     method: str
@@ -153,24 +152,17 @@ class OutputLayout:
     body_members: bool
 
 
-_LAYOUTS: dict[int, OutputLayout] = {}
-
-
+@functools.cache
 def output_layout(operation: OperationModel) -> OutputLayout:
-    """The operation's layout, computed on first use (the cache holds the model, so its id stays its own)."""
-    cached = _LAYOUTS.get(id(operation))
-    if cached is not None and cached.operation is operation:
-        return cached
-    layout = _build_layout(operation)
-    _LAYOUTS[id(operation)] = layout
-    return layout
+    """The operation's layout, computed on first use (botocore models compare by identity and live as long
+    as their cached service model)."""
+    return _build_layout(operation)
 
 
 def _build_layout(operation: OperationModel) -> OutputLayout:
     shape = operation.output_shape
     members = shape.members if shape is not None else {}
     return OutputLayout(
-        operation=operation,
         shape=shape,
         status=int(operation.http.get("responseCode", 200)),
         method=str(operation.http.get("method", "")),

@@ -28,9 +28,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rolegate.errors import AwsError
+from rolegate.errors import AwsError, InvalidRequest, MethodNotAllowed
 from rolegate.protocol.models import OperationModel, service_model
-from rolegate.protocol.restxml_errors import METHOD_NOT_ALLOWED, InvalidRequest, MethodNotAllowed
+from rolegate.protocol.restxml_errors import METHOD_NOT_ALLOWED
 
 SERVICE = "s3"
 OTHER_ENDPOINT = frozenset({"ListDirectoryBuckets"})

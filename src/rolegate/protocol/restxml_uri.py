@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from rolegate.errors import AwsError
-from rolegate.protocol.restxml_errors import INVALID_URI, InvalidArgument, InvalidURI
+from rolegate.errors import AwsError, InvalidArgument
+from rolegate.protocol.restxml_errors import INVALID_URI, InvalidURI
 
 MAX_QUERY_FIELDS = 1000
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -77,6 +77,23 @@ class XmlWriter:
     def leaf(self, tag: str, text: str) -> None:
         """`<tag>text</tag>`; an empty text still writes both tags (read back as an empty string)."""
         self._parts.append(f"<{_checked(tag)}>{escape_text(text)}</{tag}>")
+
+    def shape_map(self, tag: str, shape: Any, value: Any, write: Callable[[XmlWriter, str, Any, Any], None]) -> None:
+        """A botocore map shape's value as `<entry><key/><value/></entry>` elements (or flattened ones),
+        each key and value written by `write(writer, tag, shape, value)` of the calling protocol."""
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{shape.name} expects a mapping, not {type(value).__name__}")
+        key_name = str(shape.key.serialization.get("name", "key"))
+        value_name = str(shape.value.serialization.get("name", "value"))
+        flattened = bool(shape.serialization.get("flattened"))
+        if not flattened:
+            self.start(tag)
+        for key, item in value.items():
+            with self.element(tag if flattened else "entry"):
+                write(self, key_name, shape.key, key)
+                write(self, value_name, shape.value, item)
+        if not flattened:
+            self.end(tag)
 
     def to_bytes(self) -> bytes:
         if self._open:

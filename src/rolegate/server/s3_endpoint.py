@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 
-from rolegate.errors import ExpiredToken, InvalidClientTokenId, aws_error
+from rolegate.errors import EntityTooLarge, ExpiredToken, InvalidClientTokenId, aws_error
 from rolegate.protocol import parse_s3_request, s3_error_response, s3_response, split_bucket_host
 from rolegate.server.asgi import Message, Receive, Scope, Send, send_response
 from rolegate.server.pipeline import signing_region
@@ -42,10 +42,8 @@ _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/s3/")
 _S3_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&/]+?(?:%2F|/)s3(?:%2F|/)")
 _ROUTING_HEADERS = frozenset({b"x-amz-target", b"authorization", b"host"})
 
-EntityTooLarge = aws_error("EntityTooLarge", 400)
 InvalidToken = aws_error("InvalidToken", 400)
 S3ExpiredToken = aws_error("ExpiredToken", 400)
-InvalidAccessKeyId = aws_error("InvalidAccessKeyId", 403)
 
 
 def is_s3_request(scope: Scope, base_hosts: Iterable[str]) -> bool:

@@ -23,14 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from rolegate.errors import AwsError, aws_error
+from rolegate.errors import AwsError, BadDigest, IncompleteBody, InvalidDigest, InvalidRequest, aws_error
 
-InvalidRequest = aws_error("InvalidRequest", 400)
-InvalidDigest = aws_error("InvalidDigest", 400)
-BadDigest = aws_error("BadDigest", 400)
 XAmzContentSHA256Mismatch = aws_error("XAmzContentSHA256Mismatch", 400)
 S3NotImplemented = aws_error("NotImplemented", 501, sender_fault=False)
-IncompleteBody = aws_error("IncompleteBody", 400)
 
 READ_SIZE = 64 * 1024
 CHECKSUM_PREFIX = "x-amz-checksum-"

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from rolegate.clock import Clock
-from rolegate.errors import AccessDenied, SignatureDoesNotMatch
+from rolegate.errors import AccessDenied, InvalidAccessKeyId, InvalidArgument, SignatureDoesNotMatch
 from rolegate.sigv4.verify import (
     MAX_SKEW,
     ONE_MECHANISM,
@@ -34,8 +34,6 @@ from rolegate.sigv4.verify import (
     S3_SIGNATURE_MISMATCH,
     SECURITY_TOKEN_HEADER,
     HttpRequestView,
-    InvalidAccessKeyId,
-    InvalidArgument,
     RequestTimeTooSkewed,
     VerifiedRequest,
     as_utc,

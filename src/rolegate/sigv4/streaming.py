@@ -21,15 +21,22 @@ import hmac
 import re
 from typing import BinaryIO, Protocol
 
-from rolegate.errors import AwsError, InternalFailure, SignatureDoesNotMatch, aws_error
+from rolegate.errors import (
+    AwsError,
+    EntityTooLarge,
+    IncompleteBody,
+    InternalFailure,
+    InvalidRequest,
+    MissingContentLength,
+    SignatureDoesNotMatch,
+    aws_error,
+)
 from rolegate.sigv4.canonical import ALGORITHM, EMPTY_SHA256, UNSIGNED_PAYLOAD
 from rolegate.sigv4.checksums import (
     DIGEST_SIZES,
     READ_SIZE,
     BodyDigests,
     CheckedReader,
-    IncompleteBody,
-    InvalidRequest,
     PayloadClaims,
     S3NotImplemented,
     VerifiedBody,
@@ -46,10 +53,8 @@ from rolegate.sigv4.verify import (
     VerifiedRequest,
 )
 
-MissingContentLength = aws_error("MissingContentLength", 411)
 MalformedTrailerError = aws_error("MalformedTrailerError", 400)
 InvalidChunkSizeError = aws_error("InvalidChunkSizeError", 403)
-EntityTooLarge = aws_error("EntityTooLarge", 400)
 
 STREAMING_PREFIX = "STREAMING-"
 SIGNED_STREAMING = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"

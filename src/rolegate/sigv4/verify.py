@@ -28,7 +28,10 @@ from rolegate.errors import (
     AccessDenied,
     AwsError,
     IncompleteSignature,
+    InvalidAccessKeyId,
+    InvalidArgument,
     InvalidClientTokenId,
+    InvalidRequest,
     MissingAuthenticationToken,
     SignatureDoesNotMatch,
     aws_error,
@@ -49,12 +52,9 @@ from rolegate.sigv4.canonical import (
 )
 
 # S3's own authentication errors (query APIs use the shared classes from rolegate.errors).
-InvalidAccessKeyId = aws_error("InvalidAccessKeyId", 403)
 RequestTimeTooSkewed = aws_error("RequestTimeTooSkewed", 403)
 AuthorizationHeaderMalformed = aws_error("AuthorizationHeaderMalformed", 400)
 AuthorizationQueryParametersError = aws_error("AuthorizationQueryParametersError", 400)
-InvalidRequest = aws_error("InvalidRequest", 400)
-InvalidArgument = aws_error("InvalidArgument", 400)
 
 MAX_SKEW = timedelta(minutes=15)
 S3_MAX_EXPIRES_MESSAGE = (  # S3 words the query-API limit differently

@@ -10,12 +10,12 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from rolegate.errors import AccessDenied
+from rolegate.errors import AccessDenied, MethodNotAllowed
 from rolegate.policy import Policy, PolicyKind, parse_policy, validate_policy
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import bucket_arn, bucket_of, decide
-from rolegate.services.s3.errors import MalformedPolicy, MethodNotAllowed, NoSuchBucketPolicy, access_denied
+from rolegate.services.s3.errors import MalformedPolicy, NoSuchBucketPolicy, access_denied
 from rolegate.services.s3.public_access import blocked_policy_message
 from rolegate.services.s3.public_policy import blocks, policy_is_public
 from rolegate.store.records import Account, Bucket, Role, User

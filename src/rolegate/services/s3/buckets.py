@@ -11,6 +11,7 @@ import binascii
 from dataclasses import replace
 from typing import Any
 
+from rolegate.errors import InvalidArgument
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import authorize, bucket_arn, bucket_of, header_keys, owner
@@ -19,7 +20,6 @@ from rolegate.services.s3.errors import (
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     IllegalLocationConstraintException,
-    InvalidArgument,
     InvalidLocationConstraint,
     NoSuchTagSet,
     TooManyBuckets,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from rolegate.errors import InvalidArgument, InvalidRequest
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
@@ -20,7 +21,7 @@ from rolegate.services.s3.access import (
     object_arn,
     request_tag_keys,
 )
-from rolegate.services.s3.errors import MAX_PART_SIZE, InvalidArgument, InvalidRequest
+from rolegate.services.s3.errors import MAX_PART_SIZE
 from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp
 from rolegate.services.s3.reads import check_copy_conditions, readable_object
 from rolegate.services.s3.rules import header_tags

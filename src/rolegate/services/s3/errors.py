@@ -7,7 +7,14 @@ not name the deciding policy (the decision is still recorded on the call for `ro
 
 from __future__ import annotations
 
-from rolegate.errors import AccessDenied, AwsError, aws_error
+from rolegate.errors import (
+    AccessDenied,
+    AwsError,
+    EntityTooLarge,
+    InvalidRequest,
+    MalformedXML,
+    aws_error,
+)
 
 ACCESS_DENIED = "Access Denied"
 MAX_PART_SIZE = 5 * 1024**3
@@ -23,14 +30,9 @@ BucketAlreadyExists = aws_error("BucketAlreadyExists", 409)
 BucketAlreadyOwnedByYou = aws_error("BucketAlreadyOwnedByYou", 409)
 BucketNotEmpty = aws_error("BucketNotEmpty", 409)
 InvalidBucketName = aws_error("InvalidBucketName", 400)
-KeyTooLongError = aws_error("KeyTooLongError", 400)
 MalformedPolicy = aws_error("MalformedPolicy", 400)
-MalformedXML = aws_error("MalformedXML", 400)
-InvalidArgument = aws_error("InvalidArgument", 400)
-InvalidRequest = aws_error("InvalidRequest", 400)
 InvalidTag = aws_error("InvalidTag", 400)
 BadRequest = aws_error("BadRequest", 400)
-MetadataTooLarge = aws_error("MetadataTooLarge", 400)
 InvalidRange = aws_error("InvalidRange", 416)
 InvalidPartNumber = aws_error("InvalidPartNumber", 416)
 PreconditionFailed = aws_error("PreconditionFailed", 412)
@@ -38,9 +40,6 @@ NotModified = aws_error("NotModified", 304)
 InvalidPart = aws_error("InvalidPart", 400)
 InvalidPartOrder = aws_error("InvalidPartOrder", 400)
 EntityTooSmall = aws_error("EntityTooSmall", 400)
-EntityTooLarge = aws_error("EntityTooLarge", 400)
-IncompleteBody = aws_error("IncompleteBody", 400)
-MethodNotAllowed = aws_error("MethodNotAllowed", 405)
 InvalidLocationConstraint = aws_error("InvalidLocationConstraint", 400)
 IllegalLocationConstraintException = aws_error("IllegalLocationConstraintException", 400)
 TooManyBuckets = aws_error("TooManyBuckets", 400)

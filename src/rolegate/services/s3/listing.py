@@ -13,10 +13,10 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
+from rolegate.errors import InvalidArgument
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import authorize, bucket_arn, bucket_of, owner
-from rolegate.services.s3.errors import InvalidArgument
 from rolegate.services.s3.rules import max_count
 from rolegate.store.records import Bucket, S3Object
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from rolegate.errors import InvalidArgument
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
@@ -28,7 +29,6 @@ from rolegate.services.s3.errors import (
     MAX_PART_SIZE,
     MIN_PART_SIZE,
     EntityTooSmall,
-    InvalidArgument,
     InvalidPart,
     InvalidPartOrder,
     malformed_xml,

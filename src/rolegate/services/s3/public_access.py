@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from rolegate.errors import MalformedXML
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import authorize, bucket_arn, bucket_of
-from rolegate.services.s3.errors import MalformedXML, NoSuchPublicAccessBlockConfiguration
+from rolegate.services.s3.errors import NoSuchPublicAccessBlockConfiguration
 from rolegate.services.s3.public_policy import SETTINGS
 from rolegate.store.records import Bucket
 

@@ -7,16 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from rolegate.services.s3.errors import (
-    BadRequest,
-    InvalidArgument,
-    InvalidBucketName,
-    InvalidTag,
-    KeyTooLongError,
-    MetadataTooLarge,
-    NotImplementedFeature,
-    malformed_xml,
-)
+from rolegate.errors import InvalidArgument, KeyTooLongError, MetadataTooLarge
+from rolegate.services.s3.errors import BadRequest, InvalidBucketName, InvalidTag, NotImplementedFeature, malformed_xml
 from rolegate.store.records import Tags
 
 MAX_KEY_BYTES = 1024

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rolegate.errors import IncompleteBody
 from rolegate.services.context import CallContext
 from rolegate.services.lazy_transaction import inline_bytes as cached_inline_bytes
-from rolegate.services.s3.errors import MAX_PART_SIZE, IncompleteBody, InternalError, entity_too_large
+from rolegate.services.s3.errors import MAX_PART_SIZE, InternalError, entity_too_large
 from rolegate.store.blobs import BlobStore, BlobTooLarge, ChunkStream, Segment
 from rolegate.store.interface import Store
 from rolegate.store.records import DeadBlob, InlineBlob, ObjectPart, S3Object
