@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path
 
 SLOTS = 256
-WORD = struct.Struct("=Q")  # native order: the memoryview that reads the slots uses it too
+WORD = struct.Struct("=Q")  # one slot: a native 8-byte word, as the memoryview over the file reads it
 
 
 class Generations:
@@ -57,29 +57,26 @@ class SharedGenerations(Generations):
         finally:
             os.close(descriptor)
         self._lock_file = open(path, "rb")  # noqa: SIM115 - held for the life of the store, for flock
-        self._slots: dict[str, int] = {}
-        self._words = memoryview(self._map).cast("Q")  # aligned 8-byte reads, as atomic as unpack_from
+        self._words = memoryview(self._map).cast("Q")  # the slots as aligned native 8-byte words
         self._indexes: dict[tuple[str, ...], tuple[int, ...]] = {}
 
-    def _slot(self, table: str) -> int:
-        slot = self._slots.get(table)
-        if slot is None:
-            slot = self._slots[table] = (zlib.crc32(table.encode()) % SLOTS) * WORD.size
-        return slot
+    @staticmethod
+    def _slot(table: str) -> int:
+        return zlib.crc32(table.encode()) % SLOTS
 
     def bump(self, tables: set[str]) -> None:
         with self._lock:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)
             try:
                 for slot in {self._slot(t) for t in tables}:
-                    WORD.pack_into(self._map, slot, WORD.unpack_from(self._map, slot)[0] + 1)
+                    self._words[slot] += 1
             finally:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         indexes = self._indexes.get(tables)
         if indexes is None:
-            indexes = self._indexes[tables] = tuple(self._slot(t) // WORD.size for t in tables)
+            indexes = self._indexes[tables] = tuple(self._slot(t) for t in tables)
         words = self._words
         return tuple([words[i] for i in indexes])
 

@@ -26,7 +26,7 @@ def checked_trust_policy(call: CallContext, document: str) -> str:
     if policy_size(document) > TRUST_POLICY_QUOTA:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}")
     for arn in _aws_principals(document):
-        if not _principal_exists(call, arn):
+        if not principal_exists(call, arn):
             raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
     return document
 
@@ -43,8 +43,9 @@ def _aws_principals(document: str) -> list[str]:
     return found
 
 
-def _principal_exists(call: CallContext, arn: str) -> bool:
-    """IAM resolves user and role principals when it stores a trust policy; unknown ones are rejected.
+def principal_exists(call: CallContext, arn: str) -> bool:
+    """IAM resolves user and role principals when it stores a trust policy (S3 when it stores a bucket
+    policy); unknown ones are rejected.
 
     Accounts that rolegate does not host are taken on trust (they are outside this world)."""
     parts = arn.split(":", 5)

@@ -124,6 +124,13 @@ def bucket_of(call: CallContext, params: Mapping[str, Any], *, ahead: bool = Fal
     return bucket
 
 
+def authorized_bucket(call: CallContext, params: Mapping[str, Any], action: str) -> Bucket:
+    """The request's bucket, once `action` on it is allowed (the bucket-level operations)."""
+    bucket = bucket_of(call, params)
+    authorize(call, action, bucket_arn(bucket.name), bucket)
+    return bucket
+
+
 def check_expected_owner(bucket: Bucket, expected: Any) -> None:
     if expected and expected != bucket.account_id:
         raise access_denied()

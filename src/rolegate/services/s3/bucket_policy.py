@@ -13,12 +13,13 @@ from typing import Any
 from rolegate.errors import AccessDenied, MethodNotAllowed
 from rolegate.policy import Policy, PolicyKind, parse_policy, validate_policy
 from rolegate.services.context import CallContext
+from rolegate.services.iam.trust import principal_exists
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import bucket_arn, bucket_of, decide
 from rolegate.services.s3.errors import MalformedPolicy, NoSuchBucketPolicy, access_denied
 from rolegate.services.s3.public_access import blocked_policy_message
 from rolegate.services.s3.public_policy import blocks, policy_is_public
-from rolegate.store.records import Account, Bucket, Role, User
+from rolegate.store.records import Bucket
 
 MAX_POLICY_CHARS = 20 * 1024
 METHODS = {"s3:PutBucketPolicy": "PUT", "s3:GetBucketPolicy": "GET", "s3:DeleteBucketPolicy": "DELETE"}
@@ -75,22 +76,8 @@ def _check_s3_rules(call: CallContext, bucket: str, policy: Policy) -> None:
                     raise MalformedPolicy("Policy has invalid action")
         for spec in (statement.principal, statement.not_principal):
             for arn in spec.values("AWS") if spec else ():
-                if not _principal_exists(call, arn):
+                if not principal_exists(call, arn):
                     raise MalformedPolicy("Invalid principal in policy")
-
-
-def _principal_exists(call: CallContext, arn: str) -> bool:
-    """Users and roles of hosted accounts must exist; other accounts are outside this world and taken on trust."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "iam" or call.tx.get(Account, parts[4]) is None:
-        return True
-    account, resource = parts[4], parts[5]
-    name = resource.rsplit("/", 1)[-1]
-    if resource.startswith("user/"):
-        return call.tx.get(User, account, name) is not None
-    if resource.startswith("role/"):
-        return call.tx.get(Role, account, name) is not None
-    return True
 
 
 @operation("s3", "PutBucketPolicy", auth="handler")

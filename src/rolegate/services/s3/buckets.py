@@ -14,7 +14,7 @@ from typing import Any
 from rolegate.errors import InvalidArgument
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
-from rolegate.services.s3.access import authorize, bucket_arn, bucket_of, header_keys, owner
+from rolegate.services.s3.access import authorize, authorized_bucket, bucket_arn, header_keys, owner
 from rolegate.services.s3.errors import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
@@ -135,15 +135,13 @@ def list_buckets(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("s3", "HeadBucket", auth="handler")
 def head_bucket(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:ListBucket", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:ListBucket")
     return {"BucketRegion": bucket.region, "AccessPointAlias": False}
 
 
 @operation("s3", "DeleteBucket", auth="handler")
 def delete_bucket(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:DeleteBucket", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:DeleteBucket")
     purge(call)
     if call.tx.count(S3Object, bucket=bucket.name):
         raise BucketNotEmpty("The bucket you tried to delete is not empty", BucketName=bucket.name)
@@ -156,15 +154,13 @@ def delete_bucket(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("s3", "GetBucketLocation", auth="handler")
 def get_bucket_location(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:GetBucketLocation", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:GetBucketLocation")
     return {"LocationConstraint": "" if bucket.region == DEFAULT_REGION else bucket.region}
 
 
 @operation("s3", "PutBucketTagging", auth="handler")
 def put_bucket_tagging(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:PutBucketTagging", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:PutBucketTagging")
     tags = tag_set(params.get("Tagging"), MAX_BUCKET_TAGS, "Bucket")
     call.tx.put(replace(bucket, tags=tags))
     return {}
@@ -172,8 +168,7 @@ def put_bucket_tagging(call: CallContext, params: dict[str, Any]) -> dict[str, A
 
 @operation("s3", "GetBucketTagging", auth="handler")
 def get_bucket_tagging(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:GetBucketTagging", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:GetBucketTagging")
     if not bucket.tags:
         raise NoSuchTagSet("The TagSet does not exist", BucketName=bucket.name)
     return {"TagSet": tag_list(bucket.tags)}
@@ -181,7 +176,6 @@ def get_bucket_tagging(call: CallContext, params: dict[str, Any]) -> dict[str, A
 
 @operation("s3", "DeleteBucketTagging", auth="handler")
 def delete_bucket_tagging(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:PutBucketTagging", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:PutBucketTagging")
     call.tx.put(replace(bucket, tags=()))
     return {}

@@ -18,7 +18,7 @@ from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
     authorize,
-    bucket_arn,
+    authorized_bucket,
     bucket_of,
     header_keys,
     object_arn,
@@ -243,8 +243,7 @@ def _upload_entry(upload: MultipartUpload, bucket: Bucket) -> dict[str, Any]:
 
 @operation("s3", "ListMultipartUploads", auth="handler")
 def list_multipart_uploads(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:ListBucketMultipartUploads", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:ListBucketMultipartUploads")
     prefix = str(params.get("Prefix") or "")
     key_marker = str(params.get("KeyMarker") or "")
     id_marker = str(params.get("UploadIdMarker") or "")

@@ -17,7 +17,7 @@ from typing import Any
 from rolegate.errors import MalformedXML
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
-from rolegate.services.s3.access import authorize, bucket_arn, bucket_of
+from rolegate.services.s3.access import authorized_bucket, bucket_arn
 from rolegate.services.s3.errors import NoSuchPublicAccessBlockConfiguration
 from rolegate.services.s3.public_policy import SETTINGS
 from rolegate.store.records import Bucket
@@ -33,8 +33,7 @@ def blocked_policy_message(call: CallContext, bucket: Bucket) -> str:
 
 @operation("s3", "PutPublicAccessBlock", auth="handler")
 def put_public_access_block(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:PutBucketPublicAccessBlock", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:PutBucketPublicAccessBlock")
     configuration = params.get("PublicAccessBlockConfiguration")
     if not isinstance(configuration, dict) or not set(configuration) <= set(SETTINGS):
         raise MalformedXML("The XML you provided was not well-formed or did not validate against our published schema")
@@ -45,8 +44,7 @@ def put_public_access_block(call: CallContext, params: dict[str, Any]) -> dict[s
 
 @operation("s3", "GetPublicAccessBlock", auth="handler")
 def get_public_access_block(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:GetBucketPublicAccessBlock", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:GetBucketPublicAccessBlock")
     if bucket.public_access_block is None:
         raise NoSuchPublicAccessBlockConfiguration(
             "The public access block configuration was not found", BucketName=bucket.name
@@ -56,7 +54,6 @@ def get_public_access_block(call: CallContext, params: dict[str, Any]) -> dict[s
 
 @operation("s3", "DeletePublicAccessBlock", auth="handler")
 def delete_public_access_block(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    bucket = bucket_of(call, params)
-    authorize(call, "s3:PutBucketPublicAccessBlock", bucket_arn(bucket.name), bucket)
+    bucket = authorized_bucket(call, params, "s3:PutBucketPublicAccessBlock")
     call.tx.put(replace(bucket, public_access_block=None))
     return {}
