@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from rolegate.store.codec import to_payload
 from rolegate.store.interface import Conflict, Store
 from rolegate.store.memory import MemoryStore
-from rolegate.store.records import Attachment, InlineBlob, Role, Session, User
+from rolegate.store.records import Attachment, AuditEvent, InlineBlob, Role, Session, User
 from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.store import SqlStore
 
@@ -245,3 +246,20 @@ def test_the_checkpointer_runs_after_commits_only() -> None:
         time.sleep(0.01)
     checkpointer.close()
     assert ran == ["PRAGMA wal_checkpoint(PASSIVE)", "closed"]
+
+
+def test_a_database_from_before_inline_blobs_gains_their_table_on_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'older.sqlite'}"
+    SqlStore(url).close()
+    with sqlite3.connect(tmp_path / "older.sqlite") as older:
+        older.execute("DROP TABLE s3_inline_blobs")
+    store = SqlStore(url)
+    try:
+        with store.transaction() as tx:
+            tx.put(InlineBlob("kept", b"bytes"))
+            tx.insert(AuditEvent("e1", NOW, "e1", "s3", "PutObject", "1" * 12, "arn", "127.0.0.1", "", "Allowed"))
+        with store.transaction(write=False) as tx:
+            assert tx.get(InlineBlob, "kept") == InlineBlob("kept", b"bytes")
+            assert [e.event_id for e in tx.find(AuditEvent, request_id="e1")] == ["e1"]
+    finally:
+        store.close()

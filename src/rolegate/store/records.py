@@ -278,8 +278,8 @@ class AuditEvent(Record):
     """One API call with its decision; `explanation` is the engine's JSON explanation for denials."""
 
     TABLE: ClassVar[str] = "audit_events"
-    KEY: ClassVar[tuple[str, ...]] = ("event_id",)  # the request id: one event per request
-    INDEXED: ClassVar[tuple[str, ...]] = ("account_id", "principal_arn")
+    KEY: ClassVar[tuple[str, ...]] = ("event_id",)
+    INDEXED: ClassVar[tuple[str, ...]] = ("request_id", "account_id", "principal_arn")
     event_id: str
     time: datetime
     request_id: str
