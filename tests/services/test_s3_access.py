@@ -530,3 +530,24 @@ def test_writes_and_reads_reach_the_trail_through_the_audit_writer(
     operations = sorted(e.operation for e in mine if e.service == "s3")
     assert operations == ["CreateBucket", "GetObject", "PutObject"]
     assert all(e.decision == "Allowed" for e in mine)
+
+
+def test_a_put_authorized_on_a_bucket_read_ahead_is_checked_again_if_the_bucket_changed(
+    s3: S3World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PutObject authorizes before its write transaction begins; inside it, a bucket that changed meanwhile
+    (here: its policy now denies, or it is gone) is authorized again, or the put fails."""
+    prod = s3.account(PROD)
+    dev = s3.user(DEV, "writer", S3_ALL)
+    s3.bucket(prod, BUCKET, policy=bucket_policy(grant({"AWS": DEV}, "s3:PutObject", OBJECTS)))
+    s3.put(dev, BUCKET, "allowed.csv")
+    with s3.services.store.transaction(write=False) as tx:
+        stale = tx.get(Bucket, BUCKET)
+    assert stale is not None
+    monkeypatch.setattr(access, "get_ahead", lambda _tx, _kind, _name: stale)
+    with s3.services.store.transaction() as tx:
+        tx.put(replace(stale, policy=""))  # the grant is withdrawn after the read ahead
+    raises("AccessDenied", 403, s3.put, dev, BUCKET, "late.csv")
+    s3.s3(prod, "DeleteObject", Bucket=BUCKET, Key="allowed.csv")
+    s3.s3(prod, "DeleteBucket", Bucket=BUCKET)
+    raises("NoSuchBucket", 404, s3.put, prod, BUCKET, "gone.csv")
