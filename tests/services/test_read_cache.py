@@ -3,6 +3,8 @@ table has changed, in this process or another one sharing the database."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,3 +105,61 @@ def test_inline_bytes_are_kept_by_name_within_a_budget(database: str, monkeypatc
     with LazyTransaction(store, write=False, cache=cache) as tx:
         assert inline_bytes(tx, "b") == b"7890" and not tx.opened
         assert inline_bytes(tx, "a") == b"123456" and tx.opened
+
+
+def test_a_record_read_ahead_is_confirmed_current_by_generation_inside_the_write(database: str, tmp_path: Path) -> None:
+    """A write call reads a record ahead, then opens its transaction: if no commit touched the table since
+    (in this process or another sharing the database), the record is current without reading it again."""
+    mine = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    theirs = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    cache = ReadCache(mine)
+    write(mine, bucket("v1"))
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        assert tx.get_ahead(Bucket, "cached") == bucket("v1") and not tx.opened
+        assert tx.unchanged_since_ahead(Bucket, "cached") and tx.opened
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        tx.get_ahead(Bucket, "cached")
+        write(theirs, bucket("v2"))  # another process commits between the read ahead and the write
+        assert not tx.unchanged_since_ahead(Bucket, "cached")
+        assert tx.get(Bucket, "cached") == bucket("v2")
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        assert not tx.unchanged_since_ahead(Bucket, "cached")  # nothing was read ahead
+    for store in (mine, theirs):
+        store.close()
+
+
+def test_commits_are_announced_before_the_next_writer_may_begin(database: str, tmp_path: Path) -> None:
+    """The generation bump runs after the commit and while the writers' lock is still held: a writer that
+    gets the lock next sees every earlier commit in the generations."""
+    store = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    seen: list[tuple[set[str], bool]] = []
+
+    def committed(tables: set[str]) -> None:
+        other = os.open(f"{tmp_path / 'db.sqlite'}.writers", os.O_RDWR)
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = False
+            fcntl.flock(other, fcntl.LOCK_UN)
+        except BlockingIOError:
+            locked = True
+        finally:
+            os.close(other)
+        seen.append((tables, locked))
+
+    before = store.stamp((Bucket.TABLE,))
+    with store.transaction(committed=committed) as tx:
+        tx.put(bucket("v1"))
+    assert seen == [({Bucket.TABLE}, True)]
+    assert store.stamp((Bucket.TABLE,)) != before
+
+    def rolled_back() -> None:
+        with store.transaction(committed=committed) as tx:
+            tx.put(bucket("v2"))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
+    with store.transaction(write=False, committed=committed) as tx:
+        assert tx.get(Bucket, "cached") == bucket("v1")
+    assert len(seen) == 1  # neither the rollback nor the read-only block announced anything
+    store.close()

@@ -551,3 +551,31 @@ def test_a_put_authorized_on_a_bucket_read_ahead_is_checked_again_if_the_bucket_
     s3.s3(prod, "DeleteObject", Bucket=BUCKET, Key="allowed.csv")
     s3.s3(prod, "DeleteBucket", Bucket=BUCKET)
     raises("NoSuchBucket", 404, s3.put, prod, BUCKET, "gone.csv")
+
+
+def test_a_bucket_changed_after_the_read_ahead_is_caught_by_its_generation(
+    s3: S3World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read ahead is real here; the grant is withdrawn by a commit right after it. Inside the write the
+    bucket table's generation has moved, so the bucket is read again and the put is refused. The control
+    shows the refusal comes from that check: trusting the read ahead would have let the put through."""
+    prod = s3.account(PROD)
+    dev = s3.user(DEV, "writer", S3_ALL)
+    s3.bucket(prod, BUCKET, policy=bucket_policy(grant({"AWS": DEV}, "s3:PutObject", OBJECTS)))
+    s3.put(dev, BUCKET, "allowed.csv")
+    real_get_ahead = access.get_ahead
+
+    def then_withdraw(tx: Any, kind: Any, name: str) -> Any:
+        found = real_get_ahead(tx, kind, name)
+        with s3.services.store.transaction() as writer:
+            writer.put(replace(found, policy=""))
+        return found
+
+    monkeypatch.setattr(access, "get_ahead", then_withdraw)
+    raises("AccessDenied", 403, s3.put, dev, BUCKET, "late.csv")
+    with s3.services.store.transaction() as writer:  # grant again for the control
+        writer.put(
+            replace(writer.get(Bucket, BUCKET), policy=bucket_policy(grant({"AWS": DEV}, "s3:PutObject", OBJECTS)))
+        )
+    monkeypatch.setattr(access, "unchanged_since_ahead", lambda *_args: True)
+    s3.put(dev, BUCKET, "trusted.csv")  # the stale grant was trusted: the check above is what refused

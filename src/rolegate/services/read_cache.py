@@ -31,15 +31,19 @@ class ReadCache:
 
     def get(self, tx: Any, kind: type[R], key: tuple[str, ...]) -> R | None:
         """`tx.get(kind, *key)`, from memory when the table has not changed since it was last read."""
+        return self.get_stamped(tx, kind, key)[1]
+
+    def get_stamped(self, tx: Any, kind: type[R], key: tuple[str, ...]) -> tuple[int, R | None]:
+        """`get`, with the table's generation from before the answer was read."""
         generation = self.tracking.stamp((kind.TABLE,))[0]
         entry = self._records.get((kind, key))
         if entry is not None and entry[0] == generation:
-            return entry[1]  # type: ignore[return-value]
+            return entry  # type: ignore[return-value]
         found: R | None = tx.get(kind, *key)
         if len(self._records) >= self.max_records:
             self._records.clear()
         self._records[(kind, key)] = (generation, found)
-        return found
+        return generation, found
 
     def inline_bytes(self, tx: Any, name: str) -> bytes | None:
         """An inline blob's bytes: immutable once named, so kept by name (least recently used go first)."""

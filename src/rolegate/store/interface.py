@@ -6,7 +6,7 @@ so a failed request leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -51,8 +51,12 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self, write: bool = True) -> AbstractContextManager[Transaction]:
-        """Commit on success, roll back on error; `write=False` promises the block only reads."""
+    def transaction(
+        self, write: bool = True, committed: Callable[[set[str]], None] | None = None
+    ) -> AbstractContextManager[Transaction]:
+        """Commit on success, roll back on error; `write=False` promises the block only reads. `committed` is
+        called with the tables a committed block wrote, before another writer of the store may begin (stores
+        that say `serializes_writers`), so whoever holds the write lock sees every earlier commit announced."""
         ...
 
     def close(self) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -78,12 +78,19 @@ class MemoryStore:
         self._tables: Tables = {}
         self._lock = threading.RLock()
 
+    serializes_writers = True  # one block at a time, under the store's lock
+
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[MemoryTransaction]:
+    def transaction(
+        self, write: bool = True, committed: Callable[[set[str]], None] | None = None
+    ) -> Iterator[MemoryTransaction]:
         with self._lock:
             working: Tables = {kind: dict(rows) for kind, rows in self._tables.items()}
-            yield MemoryTransaction(working)
+            tx = MemoryTransaction(working)
+            yield tx
             self._tables = working
+            if committed is not None and tx.written:
+                committed(set(tx.written))
 
     def close(self) -> None:
         self._tables = {}

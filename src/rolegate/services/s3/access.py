@@ -13,7 +13,7 @@ from typing import Any
 
 from rolegate.policy import Decision
 from rolegate.services.context import CallContext
-from rolegate.services.lazy_transaction import cached_get, get_ahead
+from rolegate.services.lazy_transaction import cached_get, get_ahead, unchanged_since_ahead
 from rolegate.services.s3.errors import access_denied, no_such_bucket
 from rolegate.services.s3.public_policy import restricts
 from rolegate.store.records import Bucket, S3Object, Tags
@@ -105,6 +105,8 @@ def get_bucket(call: CallContext, name: str, *, ahead: bool = False) -> Bucket:
 def still_current(call: CallContext, bucket: Bucket, recheck: Callable[[Bucket], None]) -> Bucket:
     """Inside the write transaction: the bucket read ahead, if it is unchanged; else its current record,
     which `recheck` authorizes again (its policy or owner may have changed meanwhile)."""
+    if unchanged_since_ahead(call.tx, Bucket, bucket.name):
+        return bucket  # no bucket has been written since it was read: no need to read it again
     current = call.tx.get(Bucket, bucket.name)
     if current is None:
         raise no_such_bucket(bucket.name)

@@ -9,10 +9,11 @@ records which tables it wrote, so callers can invalidate caches precisely.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -227,16 +228,16 @@ class SqlStore:
         if background_checkpoints and self.sqlite and _lock_path(database) is not None:
             self.checkpointer = Checkpointer(lambda: sqlite3.connect(str(database), timeout=30))
         self.integrity_error: type[Exception] = self.engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+        # SQLite files: writers take turns on `writers`, so `committed` hooks run before the next writer begins.
+        self.serializes_writers = self.sqlite
 
-    @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[SqlTransaction]:
+    def transaction(
+        self, write: bool = True, committed: Callable[[set[str]], None] | None = None
+    ) -> AbstractContextManager[SqlTransaction]:
         """A write transaction takes SQLite's write lock up front (after its turn among writers, see
-        writer_lock.py); read-only ones run on a snapshot. Commits when the block ends, rolls back when it raises."""
-        if write and self.sqlite:
-            with self.writers.held():
-                yield from self._transaction(write)
-        else:
-            yield from self._transaction(write)
+        writer_lock.py); read-only ones run on a snapshot. Commits when the block ends, rolls back when it
+        raises; `committed` runs after the commit, while the writers' lock is still held."""
+        return _Block(self, write, committed)
 
     def _connection(self) -> tuple[Any, bool]:
         """(driver connection, whether to hand it back after the transaction). A SQLite file gets one
@@ -253,31 +254,6 @@ class SqlStore:
                 self._owned.append(connection)
         return connection, False
 
-    def _transaction(self, write: bool) -> Iterator[SqlTransaction]:
-        connection, pooled = self._connection()
-        try:
-            cursor = connection.cursor()
-            if self.sqlite:  # the driver is in autocommit mode (engine.py): we say where transactions start
-                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield SqlTransaction(cursor, self.statements, self.integrity_error, savepoints=not self.sqlite)
-            except BaseException:
-                if self.sqlite:
-                    cursor.execute("ROLLBACK")
-                else:
-                    connection.rollback()
-                raise
-            if self.sqlite:
-                cursor.execute("COMMIT")
-                if write and self.checkpointer is not None:
-                    self.checkpointer.committed()
-            else:
-                connection.commit()
-            cursor.close()
-        finally:
-            if pooled:
-                connection.close()  # back to the pool
-
     def close(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.close()
@@ -287,6 +263,77 @@ class SqlStore:
             self._owned.clear()
         self.engine.dispose()
         self.writers.close()
+
+
+class _Block:
+    """One transaction block. A class rather than a generator-based context manager: a request opens one or
+    two of these, and the generator protocol cost more than a small transaction's own work."""
+
+    __slots__ = ("committed", "connection", "cursor", "locked", "pooled", "store", "tx", "write")
+
+    def __init__(self, store: SqlStore, write: bool, committed: Callable[[set[str]], None] | None) -> None:
+        self.store = store
+        self.write = write
+        self.committed = committed
+        self.locked = write and store.sqlite
+
+    def __enter__(self) -> SqlTransaction:
+        store = self.store
+        if self.locked:
+            store.writers.acquire()
+        try:
+            self.connection, self.pooled = store._connection()
+            try:
+                self.cursor = self.connection.cursor()
+                if store.sqlite:  # the driver is in autocommit mode (engine.py): we say where transactions start
+                    self.cursor.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+            except BaseException:
+                if self.pooled:
+                    self.connection.close()
+                raise
+        except BaseException:
+            if self.locked:
+                store.writers.release()
+            raise
+        self.tx = SqlTransaction(self.cursor, store.statements, store.integrity_error, savepoints=not store.sqlite)
+        return self.tx
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        store = self.store
+        try:
+            if kind is None:
+                self._commit()
+                if self.committed is not None and self.tx.written:
+                    self.committed(set(self.tx.written))
+            else:
+                self._rollback()
+        finally:
+            self.cursor.close()
+            if self.pooled:
+                self.connection.close()  # back to the pool
+            if self.locked:
+                store.writers.release()
+
+    def _commit(self) -> None:
+        store = self.store
+        try:
+            if store.sqlite:
+                self.cursor.execute("COMMIT")
+            else:
+                self.connection.commit()
+        except BaseException:
+            self._rollback()  # a failed COMMIT can leave the transaction open on a connection kept for reuse
+            raise
+        if self.write and store.checkpointer is not None:
+            store.checkpointer.committed()
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.store.sqlite:
+                if self.connection.in_transaction:
+                    self.cursor.execute("ROLLBACK")
+            else:
+                self.connection.rollback()
 
 
 def _lock_path(database: str | None) -> Path | None:

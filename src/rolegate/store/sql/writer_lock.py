@@ -12,8 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -23,18 +21,23 @@ class WriterLock:
         self._depth = 0
         self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path is not None else None
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        with self._lock:
+    def acquire(self) -> None:
+        self._lock.acquire()
+        try:
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._fd is not None:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         if self._fd is not None:
