@@ -27,7 +27,7 @@ from rolegate.services.context import Caller
 from rolegate.services.dispatch import Services
 from rolegate.store.blobs import BlobStore
 from rolegate.store.interface import Store
-from rolegate.store.records import Bucket, InlineBlob
+from rolegate.store.records import Bucket, InlineBlob, S3Object
 from rolegate.store.secrets import Sealer
 
 S3_MODEL = botocore.session.get_session().get_service_model("s3")
@@ -123,10 +123,12 @@ class S3World(World):
         return self.s3(caller, "PutObject", Bucket=bucket, Key=key, Body=io.BytesIO(data), **params)
 
     def stored_blobs(self) -> set[str]:
-        """Every blob holding bytes: files on disk and the small objects' blobs in the database."""
+        """Every blob holding bytes: files on disk, the small objects' bytes in their rows (named here by
+        bucket and key), and InlineBlob rows (left by earlier versions)."""
         with self.services.store.transaction(write=False) as tx:
             inline = {b.name for b in tx.find(InlineBlob)}
-        return set(self.blobs.names()) | inline
+            in_rows = {f"{o.bucket}/{o.key}" for o in tx.find(S3Object) if o.inline and not o.blob}
+        return set(self.blobs.names()) | inline | in_rows
 
     def get(self, caller: Caller, bucket: str, key: str, **params: Any) -> tuple[dict[str, Any], bytes]:
         result = self.s3(caller, "GetObject", Bucket=bucket, Key=key, **params)

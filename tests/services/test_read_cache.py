@@ -13,7 +13,7 @@ import pytest
 from rolegate.services.lazy_transaction import LazyTransaction, cached_get, inline_bytes
 from rolegate.services.read_cache import ReadCache
 from rolegate.store.generations import SharedGenerations
-from rolegate.store.records import Bucket, InlineBlob
+from rolegate.store.records import Bucket, InlineBlob, S3Object
 from rolegate.store.sql.store import SqlStore
 from rolegate.store.tracking import TrackingStore
 
@@ -162,4 +162,24 @@ def test_commits_are_announced_before_the_next_writer_may_begin(database: str, t
     with store.transaction(write=False, committed=committed) as tx:
         assert tx.get(Bucket, "cached") == bucket("v1")
     assert len(seen) == 1  # neither the rollback nor the read-only block announced anything
+    store.close()
+
+
+def test_records_carrying_bytes_are_cached_within_a_byte_budget(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rolegate.services.read_cache.MAX_RECORD_BYTES", 10)
+    store = TrackingStore(SqlStore(database))
+    cache = ReadCache(store)
+    with store.transaction() as tx:
+        for key in ("a", "b"):
+            tx.put(S3Object("bkt", key, 6, '"e"', CREATED, inline=True, data=b"123456"))
+
+    def lookup(key: str) -> bool:
+        with LazyTransaction(store, write=False, cache=cache) as tx:
+            found = cached_get(tx, S3Object, "bkt", key)
+            assert found is not None and found.data == b"123456"
+            return tx.opened
+
+    assert lookup("a") and not lookup("a")  # read once, then from memory
+    assert lookup("b")  # 12 bytes would pass the budget: the cache starts over with "b"
+    assert not lookup("b") and lookup("a")
     store.close()

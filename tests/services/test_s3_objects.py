@@ -23,7 +23,7 @@ from rolegate.protocol.restxml import s3_error_response
 from rolegate.services.context import Caller
 from rolegate.services.s3.storage import GRACE, INLINE_MAX, collect_orphans
 from rolegate.store.interface import Store
-from rolegate.store.records import DeadBlob, S3Object, Setting
+from rolegate.store.records import DeadBlob, InlineBlob, S3Object, Setting
 
 
 @pytest.fixture
@@ -416,3 +416,19 @@ def test_errors_reach_boto3_with_their_codes_and_fields(s3: S3World, root: Calle
     wire_status, headers, body = s3_error_response(excinfo.value, "req-2")
     assert (wire_status, body) == (304, b"")
     assert ("ETag", etag) in headers and any(name == "Last-Modified" for name, _ in headers)
+
+
+def test_small_objects_stored_by_earlier_versions_are_read_copied_and_released(s3: S3World, root: Caller) -> None:
+    """Before small objects' bytes moved into their rows they had an InlineBlob row named by `blob`: such an
+    object is still read, ranged and copied, and replacing it drops that row in the same transaction."""
+    with s3.services.store.transaction() as tx:
+        tx.put(InlineBlob("legacy-blob", b"earlier"))
+        tx.put(S3Object("data", "old", 7, md5_etag(b"earlier"), NOW, blob="legacy-blob", inline=True))
+    assert s3.get(root, "data", "old")[1] == b"earlier"
+    assert s3.get(root, "data", "old", Range="bytes=1-3")[1] == b"arl"
+    s3.s3(root, "CopyObject", Bucket="data", Key="copy", CopySource="data/old")
+    assert s3.get(root, "data", "copy")[1] == b"earlier"
+    assert s3.stored_blobs() == {"legacy-blob", "data/copy"}
+    s3.put(root, "data", "old", b"now")
+    assert s3.get(root, "data", "old")[1] == b"now"
+    assert s3.stored_blobs() == {"data/old", "data/copy"}

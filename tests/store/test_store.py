@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rolegate.store.codec import to_payload
 from rolegate.store.interface import Conflict, Store
 from rolegate.store.memory import MemoryStore
-from rolegate.store.records import Attachment, AuditEvent, InlineBlob, Role, Session, User
+from rolegate.store.records import Attachment, AuditEvent, InlineBlob, Role, S3Object, Session, User
 from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.store import SqlStore
 
@@ -263,3 +263,45 @@ def test_a_database_from_before_inline_blobs_gains_their_table_on_open(tmp_path:
             assert [e.event_id for e in tx.find(AuditEvent, request_id="e1")] == ["e1"]
     finally:
         store.close()
+
+
+def test_deferred_binary_fields_are_loaded_by_get_and_left_out_by_find(store: Store) -> None:
+    small = S3Object("b", "small", 5, '"e"', NOW, inline=True, data=b"bytes")
+    large = S3Object("b", "large", 9, '"f"', NOW, blob="file-blob")
+    with store.transaction() as tx:
+        tx.put(small)
+        tx.put(large)
+    with store.transaction(write=False) as tx:
+        assert tx.get(S3Object, "b", "small") == small
+        assert tx.get(S3Object, "b", "large") == large  # no bytes in the row: None
+        listed = tx.find(S3Object, bucket="b")
+    assert [(o.key, o.data) for o in listed] == [("large", None), ("small", None)]
+    assert listed[1] == S3Object("b", "small", 5, '"e"', NOW, inline=True)  # everything else is there
+
+
+def test_a_database_from_before_object_bytes_in_rows_gains_the_column_on_open(tmp_path: Path) -> None:
+    """Its objects table lacks the `data` column: opening adds it (NULL for every earlier row), and the
+    earlier rows read back with no data while new ones keep theirs."""
+    url = f"sqlite:///{tmp_path / 'older.sqlite'}"
+    SqlStore(url).close()
+    with sqlite3.connect(tmp_path / "older.sqlite") as older:
+        older.execute("DROP TABLE s3_objects")
+        older.execute(
+            "CREATE TABLE s3_objects (bucket VARCHAR(2048) NOT NULL, key VARCHAR(2048) NOT NULL, "
+            "payload TEXT NOT NULL, PRIMARY KEY (bucket, key))"
+        )
+        older.execute(
+            "INSERT INTO s3_objects VALUES ('b', 'old', ?)",
+            (to_payload(S3Object("b", "old", 3, '"e"', NOW, blob="inline-1", inline=True)),),
+        )
+    store = SqlStore(url)
+    try:
+        with store.transaction() as tx:
+            tx.put(S3Object("b", "new", 3, '"e"', NOW, inline=True, data=b"new"))
+        with store.transaction(write=False) as tx:
+            old, new = tx.get(S3Object, "b", "old"), tx.get(S3Object, "b", "new")
+        assert old is not None and old.blob == "inline-1" and old.data is None
+        assert new is not None and new.data == b"new"
+    finally:
+        store.close()
+    SqlStore(url).close()  # opening again finds the column there and leaves it

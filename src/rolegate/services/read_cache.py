@@ -3,8 +3,9 @@
 Read-only calls that have not yet opened their transaction may use it: the table's generation is read
 first, then the record (opening the snapshot after that moment), so a cached record is never older than the
 generation it is filed under, and any later commit to the table moves the generation and retires it (see
-store/tracking.py). Write calls always read inside their transaction. Immutable records (inline object
-bytes, named once and never changed) are kept by name alone, within a byte budget.
+store/tracking.py). Write calls always read inside their transaction. Records are bounded by count and by
+the bytes of their binary fields (small objects carry their data). Immutable records (inline object bytes
+of earlier versions, named once and never changed) are kept by name alone, within a byte budget.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ R = TypeVar("R", bound=Record)
 
 MAX_RECORDS = 4096
 MAX_IMMUTABLE_BYTES = 8 * 1024 * 1024
+MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
 class ReadCache:
@@ -26,6 +28,7 @@ class ReadCache:
         self.tracking = tracking
         self.max_records = max_records
         self._records: dict[tuple[type[Record], tuple[str, ...]], tuple[int, Record | None]] = {}
+        self._record_bytes = 0  # bytes held by cached records' binary fields (small objects' data)
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._blob_bytes = 0
 
@@ -40,9 +43,12 @@ class ReadCache:
         if entry is not None and entry[0] == generation:
             return entry  # type: ignore[return-value]
         found: R | None = tx.get(kind, *key)
-        if len(self._records) >= self.max_records:
+        size = _bytes_of(found)
+        if len(self._records) >= self.max_records or self._record_bytes + size > MAX_RECORD_BYTES:
             self._records.clear()
+            self._record_bytes = 0
         self._records[(kind, key)] = (generation, found)
+        self._record_bytes += size
         return generation, found
 
     def inline_bytes(self, tx: Any, name: str) -> bytes | None:
@@ -59,3 +65,9 @@ class ReadCache:
         while self._blob_bytes > MAX_IMMUTABLE_BYTES and self._blobs:
             self._blob_bytes -= len(self._blobs.popitem(last=False)[1])
         return found.data
+
+
+def _bytes_of(record: Record | None) -> int:
+    if record is None or not record.BINARY:
+        return 0
+    return sum(len(value) for name in record.BINARY if isinstance(value := getattr(record, name), bytes))

@@ -104,6 +104,6 @@ def from_payload(kind: type[R], payload: str, binary: tuple[Any, ...] = ()) -> R
         if name in names:
             decoder = decoders.get(name)
             values[name] = value if decoder is None else decoder(value)
-    for name, value in zip(kind.BINARY, binary, strict=False):
-        values[name] = bytes(value)
+    for name, value in zip(kind.BINARY, binary, strict=False):  # a find leaves DEFERRED columns out
+        values[name] = None if value is None else bytes(value)
     return kind(**values)

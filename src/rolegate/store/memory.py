@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from rolegate.store.interface import Conflict, R, check_where, folded, key_of, sort_records
@@ -39,6 +40,9 @@ class MemoryTransaction:
             for r in self._table(kind).values()
             if isinstance(r, kind) and all(folded(kind, n, getattr(r, n)) == v for n, v in wanted.items())
         ]
+        if kind.DEFERRED:  # as a SQL search does: deferred binary fields are not loaded
+            blank = dict.fromkeys(kind.DEFERRED)
+            rows = [replace(r, **blank) for r in rows]
         return list(sort_records(rows))
 
     def count(self, kind: type[R], **where: Any) -> int:

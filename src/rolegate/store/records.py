@@ -2,8 +2,9 @@
 
 `KEY` fields identify a record; `INDEXED` fields can be searched with `Transaction.find`; `FOLDED` fields
 compare case-insensitively (IAM names are unique per account regardless of case); `BINARY` fields hold raw
-bytes in a column of their own (not in the JSON payload). Everything else is payload. Secrets are stored
-only in sealed form (see secrets.py).
+bytes in a column of their own (not in the JSON payload); `DEFERRED` binary fields are loaded by `get` but
+not by `find`, which leaves them None (an object listing must not read every small object's bytes).
+Everything else is payload. Secrets are stored only in sealed form (see secrets.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Record:
     INDEXED: ClassVar[tuple[str, ...]] = ()
     FOLDED: ClassVar[tuple[str, ...]] = ()
     BINARY: ClassVar[tuple[str, ...]] = ()
+    DEFERRED: ClassVar[tuple[str, ...]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,11 +321,15 @@ class Bucket(Record):
 
 @dataclass(frozen=True, slots=True)
 class S3Object(Record):
-    """An object's metadata. Its bytes are the blob `blob`, or, for a completed multipart upload
-    (`upload_id` set), the ObjectPart blobs of that upload in part-number order."""
+    """An object's metadata and where its bytes are: `data` in its own row (small objects, `inline`), the
+    InlineBlob `blob` (small objects stored before bytes moved into the row, also `inline`), the file blob
+    `blob`, or, for a completed multipart upload (`upload_id` set), the ObjectPart blobs of that upload in
+    part-number order."""
 
     TABLE: ClassVar[str] = "s3_objects"
     KEY: ClassVar[tuple[str, ...]] = ("bucket", "key")
+    BINARY: ClassVar[tuple[str, ...]] = ("data",)
+    DEFERRED: ClassVar[tuple[str, ...]] = ("data",)
     bucket: str
     key: str
     size: int
@@ -338,7 +344,8 @@ class S3Object(Record):
     headers: Tags = ()
     expires: datetime | None = None
     checksum: Tags = ()  # ((algorithm, base64 value),) of a single-request upload that sent a verified one
-    inline: bool = False  # the bytes are the InlineBlob `blob` in the database, not a file
+    inline: bool = False  # the bytes are in the database (`data`, or the InlineBlob `blob`), not in a file
+    data: bytes | None = None  # an inline object's bytes; None from `find`, and for every other object
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,6 @@ from rolegate.services.s3.storage import (
     StoredBody,
     blobs_of,
     inline_bytes,
-    keep,
     purge,
     release,
     removed_on_error,
@@ -106,9 +105,16 @@ def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     body, etag = _copied_bytes(call, source)
     with removed_on_error(call, body):
         obj = S3Object(
-            bucket.name, key, body.size, etag, stamp(call.now), blob=body.name, inline=body.data is not None, **fields
+            bucket.name,
+            key,
+            body.size,
+            etag,
+            stamp(call.now),
+            blob=body.name,
+            inline=body.data is not None,
+            data=body.data,
+            **fields,
         )
-        keep(call, body)
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)
@@ -120,7 +126,7 @@ def _copied_bytes(call: CallContext, source: S3Object) -> tuple[StoredBody, str]
     of a multipart source's parts (whose ETag is then the whole object's MD5)."""
     blobs = blobs_of(call)
     if source.inline:
-        return StoredBody(blobs.new_name(), source.size, b"", inline_bytes(call, source)), source.etag
+        return StoredBody("", source.size, b"", inline_bytes(call, source)), source.etag
     if source.upload_id:
         info = blobs.concat(segments(call, source))
         return StoredBody(info.name, info.size, info.md5), etag_of(info.md5)

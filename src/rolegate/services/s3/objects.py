@@ -41,7 +41,7 @@ from rolegate.services.s3.reads import (
     select_range,
 )
 from rolegate.services.s3.rules import check_key, header_tags, metadata_of, refuse_customer_keys
-from rolegate.services.s3.storage import drop_object, keep, purge, release, removed_on_error, stream, write_body
+from rolegate.services.s3.storage import drop_object, purge, release, removed_on_error, stream, write_body
 from rolegate.store.records import Bucket, S3Object, Tags
 
 MAX_DELETE_KEYS = 1000
@@ -132,9 +132,9 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             blob=info.name,
             checksum=checksum,
             inline=info.data is not None,
+            data=info.data,
             **fields,
         )
-        keep(call, info)
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)

@@ -4,10 +4,11 @@
   database's write lock) and the blob is removed again if the handler fails; a blob whose metadata row
   never commits (crash, failed commit) is an orphan that `collect_orphans` removes later. A partial or
   uncommitted upload is never visible: the object row is what makes it visible.
-- Small objects (PutObject and CopyObject of at most INLINE_MAX bytes) keep their bytes in the database
-  (an InlineBlob row written in the same transaction as the object's row): one commit makes them visible,
-  atomically and as durably as the database's other writes, with no file to create, sync and rename.
-  Their bytes are dropped with the row that releases them; a reader has already read them in its snapshot.
+- Small objects (PutObject and CopyObject of at most INLINE_MAX bytes) keep their bytes in the database, in
+  the object's own row (`S3Object.data`): one commit makes them visible, atomically and as durably as the
+  database's other writes, with no file to create, sync and rename; replacing or deleting the row drops them.
+  Small objects stored by earlier versions keep theirs in an InlineBlob row named by `blob`, which goes
+  when the object is replaced or deleted, in the same transaction.
 - A blob that loses its last reference is not deleted at once: a `DeadBlob` row is written in the same
   transaction, and its file is removed by a later write call (`purge`) once that row is committed and older
   than `GRACE`, so a rolled-back delete never loses bytes and a download that began earlier can finish.
@@ -41,7 +42,8 @@ INLINE_MAX = 64 * 1024  # below ~100 KB SQLite reads and writes blobs faster tha
 
 @dataclass(frozen=True, slots=True)
 class StoredBody:
-    """A request body once stored: a file blob (`data` None) or bytes bound for an InlineBlob row."""
+    """A request body once stored: a file blob (`data` None) or bytes bound for the object's row (`name`
+    empty)."""
 
     name: str
     size: int
@@ -73,7 +75,7 @@ def write_body(
             data = b"".join(head)
             _check_length(declared, len(data))
             md5 = hashlib.md5(data, usedforsecurity=False).digest()
-            return StoredBody(blobs_of(call).new_name(), len(data), md5, data)
+            return StoredBody("", len(data), md5, data)
     source: Iterable[bytes] = itertools.chain(head, iter(lambda: body.read(blobs_of(call).chunk), b""))
     try:
         info = blobs_of(call).write(source, max_bytes=limit)
@@ -103,12 +105,6 @@ def _read_at_most(body: Any, limit: int) -> list[bytes]:
 def _check_length(declared: Any, size: int) -> None:
     if isinstance(declared, int) and declared != size:
         raise IncompleteBody("You did not provide the number of bytes specified by the Content-Length HTTP header")
-
-
-def keep(call: CallContext, body: StoredBody) -> None:
-    """Write an inline body's bytes in the call's transaction (file blobs are already on disk)."""
-    if body.data is not None:
-        call.tx.insert(InlineBlob(body.name, body.data))
 
 
 @contextmanager
@@ -192,7 +188,8 @@ def release(call: CallContext, obj: S3Object) -> None:
     if obj.upload_id:
         drop_parts(call, parts_of(call, obj.upload_id))
     elif obj.inline:
-        call.tx.delete(InlineBlob, obj.blob)
+        if obj.blob:  # stored by an earlier version: its bytes have a row of their own
+            call.tx.delete(InlineBlob, obj.blob)
     else:
         discard(call, obj.blob)
 
@@ -227,7 +224,11 @@ def stream(call: CallContext, obj: S3Object, start: int, length: int) -> tuple[b
 
 
 def inline_bytes(call: CallContext, obj: S3Object) -> bytes:
-    data = cached_inline_bytes(call.tx, obj.blob)
+    """An inline object's bytes: in its row (a record from `get`), or in the InlineBlob row an earlier
+    version wrote."""
+    data = obj.data
+    if data is None and obj.blob:
+        data = cached_inline_bytes(call.tx, obj.blob)
     if data is None or len(data) != obj.size:
         raise InternalError("We encountered an internal error. Please try again.")
     return data

@@ -26,7 +26,7 @@ from rolegate.store.interface import Conflict, R, check_where, folded
 from rolegate.store.records import Record
 from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.engine import make_engine
-from rolegate.store.sql.schema import metadata, table_for
+from rolegate.store.sql.schema import add_missing_binary_columns, metadata, table_for
 from rolegate.store.sql.writer_lock import WriterLock
 
 
@@ -44,11 +44,17 @@ def _condition(kind: type[Record], fields: tuple[str, ...]) -> Any:
     return and_(*(table.c[n] == bindparam(f"w_{n}") for n in fields)) if fields else None
 
 
-def _build_select(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
+def _build_select(kind: type[Record], fields: tuple[str, ...], loaded: tuple[str, ...] | None = None) -> Select[Any]:
     table = table_for(kind)
-    query = select(table.c.payload, *(table.c[n] for n in kind.BINARY)).order_by(*(table.c[n] for n in kind.KEY))
+    binary = kind.BINARY if loaded is None else loaded
+    query = select(table.c.payload, *(table.c[n] for n in binary)).order_by(*(table.c[n] for n in kind.KEY))
     condition = _condition(kind, fields)
     return query if condition is None else query.where(condition)
+
+
+def _build_find(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
+    """A search: DEFERRED binary columns are left out (they come back None)."""
+    return _build_select(kind, fields, tuple(n for n in kind.BINARY if n not in kind.DEFERRED))
 
 
 def _build_count(kind: type[Record], fields: tuple[str, ...]) -> Select[Any]:
@@ -105,6 +111,7 @@ class _Compiled:
 
 _BUILDERS: dict[str, Any] = {
     "select": _build_select,
+    "find": _build_find,
     "count": _build_count,
     "delete": _build_delete,
     "insert": _build_insert,
@@ -157,7 +164,7 @@ class SqlTransaction:
     def find(self, kind: type[R], **where: Any) -> list[R]:
         check_where(kind, where)
         fields, binds = _binds(kind, where)
-        return [from_payload(kind, row[0], row[1:]) for row in self._execute("select", kind, fields, binds).fetchall()]
+        return [from_payload(kind, row[0], row[1:]) for row in self._execute("find", kind, fields, binds).fetchall()]
 
     def count(self, kind: type[R], **where: Any) -> int:
         check_where(kind, where)
@@ -217,6 +224,7 @@ class SqlStore:
         """`background_checkpoints` (servers): WAL checkpoints run in a thread, not in a committing request."""
         self.engine = make_engine(url, background_checkpoints)
         metadata.create_all(self.engine)
+        add_missing_binary_columns(self.engine)
         self.statements = _Statements(self.engine.dialect)
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.writers = WriterLock(_lock_path(self.engine.url.database) if self.sqlite else None)
