@@ -37,12 +37,19 @@ def _decoder(hint: Any) -> Decoder | None:
         return lambda value: None if value is None else datetime.fromisoformat(value)
     if args and datetime in args:  # Optional[datetime]
         return lambda value: datetime.fromisoformat(value) if isinstance(value, str) else value
+    optional = [_decoder(arg) for arg in args if typing.get_origin(arg) is tuple] if type(None) in args else []
+    if optional and optional[0] is not None:  # Optional[tuple[...]]: JSON gave a list back
+        return optional[0]
     if typing.get_origin(hint) is tuple:
         inner = (_decoder(args[0]) if args else None) or _identity
         if inner is _identity:
             return lambda value: None if value is None else tuple(value)
-        return lambda value: None if value is None else tuple(inner(v) for v in value)
+        return lambda value: None if value is None else tuple(map(inner, value))
     return None
+
+
+def _holds_datetime(hint: Any) -> bool:
+    return hint is datetime or any(_holds_datetime(arg) for arg in typing.get_args(hint))
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # keys go in sorted already (Layout.encoded)
@@ -51,22 +58,19 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))  # keys go in sorted already 
 class _Layout:
     """Per record kind, computed once: the payload's fields in order, which need encoding, how to decode."""
 
-    __slots__ = ("decoders", "encoded", "names", "special", "values")
+    __slots__ = ("dated", "decoders", "encoded", "names", "values")
 
     def __init__(self, kind: type[Record]) -> None:
         hints = typing.get_type_hints(kind)
         fields = [f.name for f in dataclasses.fields(kind) if f.name not in kind.BINARY]
         self.names = frozenset(f.name for f in dataclasses.fields(kind))
-        self.decoders: dict[str, Decoder] = {}
-        for name in fields:
-            decoder = _decoder(hints[name])
-            if decoder is not None:
-                self.decoders[name] = decoder
+        decoders = {name: decoder for name in fields if (decoder := _decoder(hints[name])) is not None}
+        self.decoders = tuple(decoders.items())
         self.encoded = tuple(sorted(fields))
-        # Every field's value in one call; only datetimes and tuples need turning into JSON's types (records'
-        # other fields are str, int, bool or None by their hints).
+        # Every field's value in one call. JSON writes tuples as arrays and records' other fields are str,
+        # int, bool or None by their hints, so only fields that can hold a datetime need converting.
         self.values = operator.attrgetter(*self.encoded) if len(self.encoded) > 1 else _one(self.encoded[0])
-        self.special = tuple(n for n in self.encoded if n in self.decoders)
+        self.dated = tuple(n for n in self.encoded if _holds_datetime(hints[n]))
 
 
 def _one(name: str) -> Callable[[Any], tuple[Any, ...]]:
@@ -88,7 +92,7 @@ def to_payload(record: Record) -> str:
     """The record's JSON, without its BINARY fields (they have columns of their own)."""
     layout = _layout(type(record))
     data = dict(zip(layout.encoded, layout.values(record), strict=True))
-    for name in layout.special:
+    for name in layout.dated:
         data[name] = _encode(data[name])
     return _ENCODER.encode(data)
 
@@ -97,13 +101,15 @@ def from_payload(kind: type[R], payload: str, binary: tuple[Any, ...] = ()) -> R
     """The record from its JSON and the values of its BINARY columns, in declaration order."""
     data = json.loads(payload)
     layout = _layout(kind)
-    decoders = layout.decoders
-    names = layout.names
-    values = {}
-    for name, value in data.items():
-        if name in names:
-            decoder = decoders.get(name)
-            values[name] = value if decoder is None else decoder(value)
+    for name, decoder in layout.decoders:
+        if name in data:
+            data[name] = decoder(data[name])
     for name, value in zip(kind.BINARY, binary, strict=False):  # a find leaves DEFERRED columns out
-        values[name] = None if value is None else bytes(value)
-    return kind(**values)
+        data[name] = None if value is None else bytes(value)
+    try:
+        return kind(**data)
+    except TypeError:
+        if data.keys() <= layout.names:
+            raise
+    # A field an earlier version stored and this one no longer has (checked only then: it costs a little).
+    return kind(**{name: value for name, value in data.items() if name in layout.names})
