@@ -20,8 +20,7 @@ import hashlib
 import io
 import itertools
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,18 +106,26 @@ def _check_length(declared: Any, size: int) -> None:
         raise IncompleteBody("You did not provide the number of bytes specified by the Content-Length HTTP header")
 
 
-@contextmanager
-def removed_on_error(call: CallContext, body: StoredBody | str) -> Iterator[None]:
+class removed_on_error:  # noqa: N801 - used as a function: `with removed_on_error(call, body):`
     """Remove the file blob if the block raises (the row that would refer to it is rolled back); an inline
-    body's row is rolled back with it."""
-    try:
-        yield
-    except BaseException:
-        if isinstance(body, str):
-            blobs_of(call).delete(body)
-        elif body.data is None:
-            blobs_of(call).delete(body.name)
-        raise
+    body's bytes are rolled back with its row. A class, not a generator: every PutObject passes here."""
+
+    __slots__ = ("body", "call")
+
+    def __init__(self, call: CallContext, body: StoredBody | str) -> None:
+        self.call = call
+        self.body = body
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if kind is None:
+            return
+        if isinstance(self.body, str):
+            blobs_of(self.call).delete(self.body)
+        elif self.body.data is None:
+            blobs_of(self.call).delete(self.body.name)
 
 
 def purge(call: CallContext) -> None:
