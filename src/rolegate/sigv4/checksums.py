@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from rolegate.errors import AwsError, BadDigest, IncompleteBody, InvalidDigest, InvalidRequest, aws_error
+from rolegate.sigv4.verify import _slot_setters
 
 XAmzContentSHA256Mismatch = aws_error("XAmzContentSHA256Mismatch", 400)
 S3NotImplemented = aws_error("NotImplemented", 501, sender_fault=False)
@@ -120,6 +121,9 @@ DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 3
 NOT_IMPLEMENTED = frozenset({"XXHASH64", "XXHASH3", "XXHASH128"})
 
 
+_ALGORITHM_BY_HEADER = {CHECKSUM_PREFIX + algorithm.lower(): algorithm for algorithm in ALGORITHMS}
+
+
 def new_hasher(algorithm: str) -> Hasher:
     """A fresh hasher for an S3 checksum algorithm name (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`)."""
     return ALGORITHMS[algorithm]()
@@ -134,6 +138,9 @@ def algorithm_of(header_name: str) -> str | None:
 
     Raises S3's NotImplemented for the algorithms in the S3 model that this server cannot compute.
     """
+    algorithm = _ALGORITHM_BY_HEADER.get(header_name)
+    if algorithm is not None:  # the name as clients send it (and as grouped headers hold it)
+        return algorithm
     name = header_name.strip().lower()
     if not name.startswith(CHECKSUM_PREFIX):
         return None
@@ -147,10 +154,12 @@ def decode_digest(value: str, size: int) -> bytes | None:
     """Strict base64: the canonical encoding of exactly `size` bytes, or None (`y/Q5Jh==` is not `y/Q5Jg==`)."""
     text = value.strip()
     try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        # Lenient decoding (b64decode's validate=True costs a regex) is enough: only text that is the canonical
+        # encoding of what it decodes to passes the check below, and such text decodes alike either way.
+        raw = binascii.a2b_base64(text)
+    except (binascii.Error, ValueError):  # ValueError: text that is not ASCII
         return None
-    if len(raw) != size or base64.b64encode(raw).decode("ascii") != text:
+    if len(raw) != size or binascii.b2a_base64(raw, newline=False).decode("ascii") != text:
         return None
     return raw
 
@@ -188,6 +197,34 @@ class PayloadClaims:
     trailer: str | None = None  # the checksum header name announced in x-amz-trailer
 
 
+# Built per request through slot descriptors, as `rolegate.sigv4.verify` builds its records: a frozen dataclass's
+# generated __init__ cost more than the rest of reading the claims.
+_CLAIM_ALGORITHM, _CLAIM_EXPECTED = _slot_setters(ChecksumClaim, "algorithm expected")
+_CLAIMS_SHA256, _CLAIMS_MD5, _CLAIMS_CHECKSUM, _CLAIMS_TRAILER = _slot_setters(
+    PayloadClaims, "content_sha256 content_md5 checksum trailer"
+)
+
+
+def _new_checksum_claim(algorithm: str, expected: bytes | None) -> ChecksumClaim:
+    """`ChecksumClaim(algorithm, expected)`."""
+    claim = object.__new__(ChecksumClaim)
+    _CLAIM_ALGORITHM(claim, algorithm)
+    _CLAIM_EXPECTED(claim, expected)
+    return claim
+
+
+def _new_claims(
+    content_sha256: str | None, content_md5: bytes | None, checksum: ChecksumClaim | None, trailer: str | None
+) -> PayloadClaims:
+    """`PayloadClaims(content_sha256, content_md5, checksum, trailer)`."""
+    claims = object.__new__(PayloadClaims)
+    _CLAIMS_SHA256(claims, content_sha256)
+    _CLAIMS_MD5(claims, content_md5)
+    _CLAIMS_CHECKSUM(claims, checksum)
+    _CLAIMS_TRAILER(claims, trailer)
+    return claims
+
+
 def parse_claims(
     headers: Sequence[tuple[str, str]], *, content_sha256: str | None, checksum_describes_body: bool = True
 ) -> PayloadClaims:
@@ -223,13 +260,13 @@ def claims_by_name(
     claim = _header_claim(*checksum_headers[0]) if checksum_headers else None
     trailer = trailers[0] if trailers else None
     if trailer is not None:
-        claim = ChecksumClaim(algorithm_of(trailer) or "", None)
+        claim = _new_checksum_claim(algorithm_of(trailer) or "", None)
     _check_sdk_algorithm(_first(by_name, "x-amz-sdk-checksum-algorithm"), claim)
-    return PayloadClaims(
-        content_sha256=content_sha256,
-        content_md5=md5,
-        checksum=claim if checksum_describes_body or claim is None or claim.expected is None else None,
-        trailer=trailer,
+    return _new_claims(
+        content_sha256,
+        md5,
+        claim if checksum_describes_body or claim is None or claim.expected is None else None,
+        trailer,
     )
 
 
@@ -254,7 +291,7 @@ def _header_claim(name: str, value: str) -> ChecksumClaim:
     expected = decode_digest(value, DIGEST_SIZES[algorithm])
     if expected is None:
         raise InvalidRequest(f"Value for {name} header is invalid.")
-    return ChecksumClaim(algorithm, expected)
+    return _new_checksum_claim(algorithm, expected)
 
 
 def _trailer_names(value: str) -> list[str]:

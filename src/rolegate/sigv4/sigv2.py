@@ -107,7 +107,7 @@ def verify_s3(
     """
     authorization = view.header("authorization") or ""
     query = view.query_pairs()
-    v2_query = any(name in _QUERY_PARAM_SET for name, _ in query)
+    v2_query = bool(query) and any(name in _QUERY_PARAM_SET for name, _ in query)  # most S3 requests have none
     if v2_query and (authorization or any(name in PRESIGN_MARKERS for name, _ in query)):
         raise InvalidArgument(ONE_MECHANISM)
     if v2_query or authorization.partition(" ")[0] == SIGNATURE_VERSION:

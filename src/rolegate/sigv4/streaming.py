@@ -104,7 +104,7 @@ def s3_payload_reader(
         return _streaming_reader(view, verified, source, value, describes_body)
     if method in _NO_CONTENT_CHECK:  # S3 checks no body claims on reads
         return VerifiedBody(source, _NO_CLAIMS, length)
-    literal = None if value in {None, UNSIGNED_PAYLOAD} else value
+    literal = None if value is None or value == UNSIGNED_PAYLOAD else value
     claims = claims_by_name(view.headers_by_name(), content_sha256=literal, checksum_describes_body=describes_body)
     if claims.trailer is not None:
         raise _malformed_trailer()

@@ -15,13 +15,14 @@ Nothing here logs. No error or result carries a secret key, and session tokens a
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rolegate.clock import Clock
 from rolegate.errors import (
@@ -88,8 +89,11 @@ ONE_MECHANISM = (
     "or the Authorization header should be specified"
 )
 
+# Parsing caches are keyed by request text; longer text (never that of a real client) is parsed without them.
+_CACHE_SIZE = 512
+_CACHEABLE_LENGTH = 512
 _AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 _INTEGER = re.compile(r"(-?)([0-9]+)")
 _HEADER_PARTS = ("Credential", "Signature", "SignedHeaders")
 _HEADER_PARTS_SET = frozenset(_HEADER_PARTS)
@@ -97,7 +101,7 @@ PRESIGN_MARKERS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signa
 _PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class HttpRequestView:
     """A request as plain values: wire-form path and query, headers in arrival order, and the payload hash.
 
@@ -113,18 +117,19 @@ class HttpRequestView:
     _index: dict[str, list[str]] = field(init=False, repr=False, compare=False)
     _query: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        index: dict[str, list[str]] = {}
-        for key, value in self.headers:
-            name = key.strip().lower()
-            values = index.get(name)
-            if values is None:
-                index[name] = [value]
-            else:
-                values.append(value)
-        object.__setattr__(self, "_index", index)  # verification looks headers up ~8 times per request
+    # Written out rather than generated: a frozen dataclass's __init__ stores each field through
+    # object.__setattr__, which cost as much as grouping the headers (see `_slot_setters` below).
+    def __init__(
+        self, method: str, raw_path: str, raw_query: str, headers: list[tuple[str, str]], payload_hash: str
+    ) -> None:
+        _VIEW_METHOD(self, method)
+        _VIEW_PATH(self, raw_path)
+        _VIEW_QUERY(self, raw_query)
+        _VIEW_HEADERS(self, headers)
+        _VIEW_PAYLOAD_HASH(self, payload_hash)
+        _VIEW_INDEX(self, _group_headers(headers))  # verification looks headers up ~8 times per request
         # Every mechanism looks at the query (presigned or not, which parameters to sign): decode it once.
-        object.__setattr__(self, "_query", tuple(query_pairs(self.raw_query)) if self.raw_query else ())
+        _VIEW_QUERY_PAIRS(self, tuple(query_pairs(raw_query)) if raw_query else ())
 
     def header_values(self, name: str) -> list[str]:
         return list(self._index.get(name.lower(), ()))
@@ -141,6 +146,37 @@ class HttpRequestView:
     def query_pairs(self) -> tuple[tuple[str, str], ...]:
         """The decoded query (`canonical.query_pairs`) in arrival order, repeats and blank values kept."""
         return self._query
+
+
+# Trimmed lower-case forms of header names already seen: a request repeats the names of the last one, and a dict
+# lookup costs less than strip() and lower(). Bounded, so arbitrary names cannot grow it without limit.
+_HEADER_NAMES: dict[str, str] = {}
+_HEADER_NAMES_MAX = 1024
+_HEADER_NAME_MAX_LENGTH = 128
+
+
+def _header_name(key: str) -> str:
+    name = key.strip().lower()
+    if len(_HEADER_NAMES) < _HEADER_NAMES_MAX and len(key) <= _HEADER_NAME_MAX_LENGTH:
+        _HEADER_NAMES[key] = name
+    return name
+
+
+def _group_headers(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Raw values grouped by trimmed lower-case name, each group in arrival order."""
+    names = _HEADER_NAMES
+    index = {names.get(key) or _header_name(key): [value] for key, value in headers}
+    if len(index) == len(headers):  # the usual case: no name repeats
+        return index
+    index = {}
+    for key, value in headers:
+        name = names.get(key) or _header_name(key)
+        values = index.get(name)
+        if values is None:
+            index[name] = [value]
+        else:
+            values.append(value)
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +272,15 @@ def _slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
     return tuple(vars(cls)[name].__set__ for name in names.split())
 
 
+(
+    _VIEW_METHOD,
+    _VIEW_PATH,
+    _VIEW_QUERY,
+    _VIEW_HEADERS,
+    _VIEW_PAYLOAD_HASH,
+    _VIEW_INDEX,
+    _VIEW_QUERY_PAIRS,
+) = _slot_setters(HttpRequestView, "method raw_path raw_query headers payload_hash _index _query")
 _SCOPE_DATE, _SCOPE_REGION, _SCOPE_SERVICE, _SCOPE_TERMINATOR = _slot_setters(
     CredentialScope, "date region service terminator"
 )
@@ -328,7 +373,7 @@ def parse_credentials(view: HttpRequestView, *, s3: bool = False) -> SignedCrede
     """
     authorization = view.header("authorization") or ""
     query = view.query_pairs()
-    presigned = any(name in PRESIGN_MARKERS for name, _ in query)
+    presigned = bool(query) and any(name in PRESIGN_MARKERS for name, _ in query)
     if authorization and presigned:
         raise (InvalidArgument if s3 else IncompleteSignature)(ONE_MECHANISM)
     if authorization:
@@ -411,6 +456,19 @@ def _from_header(view: HttpRequestView, authorization: str, *, s3: bool) -> Sign
 
 def _auth_params(rest: str) -> dict[str, str]:
     """`Credential=…, SignedHeaders=…, Signature=…` as a dict; the first of a repeated name wins."""
+    # Only the signature changes from one request to the next: parse what precedes it once per signer and day.
+    # With no comma after it, ", Signature=x" is exactly the last part `_read_auth_params` would split off.
+    head, separator, signature = rest.rpartition(", Signature=")
+    if not separator or "," in signature or len(head) > _CACHEABLE_LENGTH:
+        return _read_auth_params(rest)
+    params = dict(_cached_auth_params(head))
+    signature = signature.strip()
+    if signature:
+        params.setdefault("Signature", signature)
+    return params
+
+
+def _read_auth_params(rest: str) -> dict[str, str]:
     params: dict[str, str] = {}
     for part in rest.split(","):
         name, sep, value = part.partition("=")  # the outer blanks of `part` end up in what is stripped below
@@ -418,6 +476,11 @@ def _auth_params(rest: str) -> dict[str, str]:
         if sep and value:
             params.setdefault(name.strip(), value)
     return params
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _cached_auth_params(head: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_read_auth_params(head).items())  # a tuple: callers get a fresh dict each
 
 
 def _incomplete_header(missing: list[str], has_date: bool, authorization: str, *, s3: bool) -> AwsError:
@@ -492,16 +555,27 @@ def _parse_expires(text: str | None, *, s3: bool) -> int | None:
 
 
 def _parse_credential(text: str, *, s3: bool, presigned: bool) -> tuple[str, CredentialScope]:
-    parts = text.split("/")
-    if len(parts) != 5:
+    parsed = _credential_parts(text) if len(text) <= _CACHEABLE_LENGTH else _read_credential(text)
+    if parsed is None:
         if s3:
             raise _s3_malformed(_CREDENTIAL_FORM, presigned=presigned)
         raise IncompleteSignature(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, "
             f"got '{text}'"
         )
+    return parsed
+
+
+def _read_credential(text: str) -> tuple[str, CredentialScope] | None:
+    parts = text.split("/")
+    if len(parts) != 5:
+        return None
     access_key_id, date, region, service, terminator = parts
     return access_key_id, _new_scope(date, region, service, terminator)
+
+
+# One access key signs many requests a day with the same credential; the scope records are immutable.
+_credential_parts = functools.lru_cache(maxsize=_CACHE_SIZE)(_read_credential)
 
 
 def _s3_malformed(detail: str, *, presigned: bool, **extra: Any) -> AwsError:
@@ -511,10 +585,46 @@ def _s3_malformed(detail: str, *, presigned: bool, **extra: Any) -> AwsError:
 
 
 def _split_signed_headers(text: str) -> tuple[str, ...]:
+    if len(text) <= _CACHEABLE_LENGTH:
+        return _cached_signed_headers(text)
     return tuple(filter(None, text.split(";")))
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _cached_signed_headers(text: str) -> tuple[str, ...]:
+    return tuple(filter(None, text.split(";")))
+
+
+class _SignedNames(NamedTuple):
+    """What the checks and the canonical request derive from a SignedHeaders list."""
+
+    lowered: frozenset[str]  # as `_check_signed_headers` compares them: lower case, not trimmed
+    canonical: tuple[str, ...]  # trimmed, lower case, unique and sorted, as the canonical request lists them
+    joined: str  # `canonical` joined by `;`, the canonical request's SignedHeaders line
+
+
+def _signed_names(signed: Sequence[str]) -> _SignedNames:
+    key = tuple(signed)
+    if sum(map(len, key)) <= _CACHEABLE_LENGTH:  # clients send the same few lists again and again
+        return _cached_signed_names(key)
+    return _read_signed_names(key)
+
+
+def _read_signed_names(signed: tuple[str, ...]) -> _SignedNames:
+    canonical = tuple(sorted(set(map(str.lower, map(str.strip, signed)))))
+    return _SignedNames(frozenset(map(str.lower, signed)), canonical, ";".join(canonical))
+
+
+_cached_signed_names = functools.lru_cache(maxsize=_CACHE_SIZE)(_read_signed_names)
+
+
 def _parse_amz_date(text: str) -> datetime | None:
+    # Exactly 16 characters or no match, so only short keys reach the cache; many requests share a second.
+    return _read_amz_date(text) if len(text) == len("YYYYMMDDTHHMMSSZ") else None
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _read_amz_date(text: str) -> datetime | None:
     # Newer Pythons read hour 24 as the next midnight; the basic format allows 00-23 only.
     if not _AMZ_DATE.fullmatch(text) or text[9:11] >= "24":
         return None
@@ -552,7 +662,7 @@ def as_utc(instant: datetime) -> datetime:
 
 def _check_signed_headers(view: HttpRequestView, creds: SignedCredentials, *, s3: bool) -> None:
     """`host` must be signed; S3 also wants its payload header and every `x-amz-*` header signed."""
-    signed = set(map(str.lower, creds.signed_headers))
+    signed = _signed_names(creds.signed_headers).lowered
     if "host" not in signed:
         message = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
         raise _s3_malformed(message, presigned=creds.presigned) if s3 else IncompleteSignature(message)
@@ -573,7 +683,8 @@ def _check_content_sha256(value: str | None) -> None:
     """Header-signed S3 requests must say how their payload is signed, even a GET's."""
     if value is None:
         raise InvalidRequest(f"Missing required header for this request: {CONTENT_SHA256_HEADER}")
-    if value in PAYLOAD_LITERALS or _HEX_SHA256.fullmatch(value):
+    # 64 hex digits: strip() leaves nothing exactly when every character is one (cheaper than a regex).
+    if value in PAYLOAD_LITERALS or (len(value) == 64 and not value.strip(_HEX_DIGITS)):
         return
     raise InvalidArgument(
         f"{CONTENT_SHA256_HEADER} must be {', '.join(PAYLOAD_LITERALS)} or a valid sha256 value.",
@@ -683,12 +794,12 @@ def _canonical_request_for(view: HttpRequestView, creds: SignedCredentials, *, s
     if s3 and creds.presigned:
         # A presigned URL cannot know its body: S3 signs UNSIGNED-PAYLOAD unless the header says otherwise.
         payload_hash = view.header(CONTENT_SHA256_HEADER) or UNSIGNED_PAYLOAD
-    names = sorted(set(map(str.lower, map(str.strip, creds.signed_headers))))
+    names = _signed_names(creds.signed_headers)
     return canonical_request(
         view.method,
         canonical_uri(view.raw_path, normalize=not s3),
         canonical_query_string(view.query_pairs(), exclude=("X-Amz-Signature",) if creds.presigned else ()),
-        canonical_header_lines(view.headers_by_name(), names),
-        ";".join(names),
+        canonical_header_lines(view.headers_by_name(), names.canonical),
+        names.joined,
         payload_hash,
     )
