@@ -9,11 +9,11 @@ so exception text never reaches the wire.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
+from binascii import b2a_base64
 from collections.abc import Mapping
 from datetime import datetime
+from hashlib import sha256
 from typing import Any
 
 from rolegate.errors import (
@@ -67,7 +67,7 @@ def as_s3_error(exc: BaseException) -> AwsError:
 
 def host_id(request_id: str) -> str:
     """A stable `x-amz-id-2` for a request id: S3's is an opaque base64 token, never a secret."""
-    return base64.b64encode(hashlib.sha256(request_id.encode("utf-8")).digest()).decode("ascii")
+    return b2a_base64(sha256(request_id.encode("utf-8")).digest(), newline=False).decode("ascii")
 
 
 def s3_error_body(error: AwsError, request_id: str, resource: str = "", host: str | None = None) -> bytes:

@@ -128,7 +128,10 @@ def parse_s3_request(
     if shape is None:
         return operation, {}
     layout = input_layout(shape)
-    decoded = {label: percent_decode(value.encode(encoding)) for label, value in labels.items()}
+    if encoding == "utf-8":  # percent_decode encodes text as UTF-8 itself, and passes plain ASCII through
+        decoded = {label: percent_decode(value) for label, value in labels.items()}
+    else:
+        decoded = {label: percent_decode(value.encode(encoding)) for label, value in labels.items()}
     params = _located_members(layout, decoded, query, fields)
     _check_limits(layout, params, fields)
     params.update(_payload(layout, fields, body, max_xml_bytes, max_text_bytes))
@@ -163,6 +166,7 @@ class InputLayout:
     limits: tuple[tuple[str, bool], ...]  # (name, True for an object key, False for a header map), in order
     copy_source: bool
     payload: str | None
+    streaming: bool  # the payload is a streaming blob or string: the body is passed on unread
     body_members: bool
     body_required: bool
     located: frozenset[str]
@@ -185,6 +189,7 @@ def _build_layout(shape: Shape) -> InputLayout:
         elif item.location == "header":
             headers[item.wire] = (*headers.get(item.wire, ()), item)
     located = frozenset(name for name, member in shape.members.items() if member.serialization.get("location"))
+    payload = shape.serialization.get("payload")
     return InputLayout(
         shape=shape,
         labels=tuple(item for item in bound if item.location == "uri"),
@@ -195,7 +200,10 @@ def _build_layout(shape: Shape) -> InputLayout:
         copy_source=any(
             member.serialization.get("name", "").lower() == COPY_SOURCE_HEADER for member in shape.members.values()
         ),
-        payload=shape.serialization.get("payload"),
+        payload=payload,
+        streaming=payload is not None
+        and shape.members[payload].type_name in ("blob", "string")
+        and bool(shape.members[payload].serialization.get("streaming")),
         body_members=len(located) < len(shape.members),
         body_required=any(name not in located for name in shape.required_members),
         located=located,
@@ -336,12 +344,12 @@ def _payload(
     payload = layout.payload
     if payload is None:
         return _body_members(layout, fields, body, max_xml) if layout.body_members else {}
-    shape = layout.shape
-    member = shape.members[payload]
-    if member.type_name in ("blob", "string") and member.serialization.get("streaming"):
+    if layout.streaming:
         if "content-length" not in fields and DECODED_LENGTH not in fields:
             raise MissingContentLength("You must provide the Content-Length HTTP header.")
         return {payload: body if body is not None else io.BytesIO(b"")}
+    shape = layout.shape
+    member = shape.members[payload]
     limit = max_xml if member.type_name == "structure" else max_text
     data = _read_capped(body, limit)
     _check_md5(fields, data)

@@ -66,6 +66,7 @@ URL_ENCODED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
 _NO_BODY_STATUSES = frozenset({204, 304})
 UNSAFE = "header text holds a line break or NUL"
 XML, STREAM, RAW = "xml", "stream", "raw"
+CONTENT_LENGTH = "content-length"
 
 
 def s3_response(
@@ -87,11 +88,11 @@ def s3_response(
     if shape is None:
         if result:
             raise ValueError(f"{operation.name} has no output members")
-        return status, _finish([], b"", status, request_id, host), b""
+        return status, _finish([], b"", status, request_id, host, sized=False), b""
     if not layout.members.issuperset(result):
         unknown = set(result) - layout.members
         raise ValueError(f"{shape.name} has no members {sorted(unknown)!r}")
-    headers, status = _located(layout, result, status)
+    headers, status, sized = _located(layout, result, status)
     body, kind = _body(operation, shape, layout, result)
     if kind == STREAM and status == 200 and result.get("ContentRange") is not None:
         status = 206
@@ -100,7 +101,7 @@ def s3_response(
         body = b""
     elif kind == XML:
         headers.append(("Content-Type", S3_CONTENT_TYPE))
-    return status, _finish(headers, body, status, request_id, host), body
+    return status, _finish(headers, body, status, request_id, host, sized=sized), body
 
 
 def _discard(body: Body) -> None:
@@ -110,12 +111,11 @@ def _discard(body: Body) -> None:
         close()
 
 
-def _finish(headers: Headers, body: Body, status: int, request_id: str | None, host: str | None) -> Headers:
-    if (
-        isinstance(body, bytes)
-        and status not in _NO_BODY_STATUSES
-        and not any(name.lower() == "content-length" for name, _ in headers)
-    ):
+def _finish(
+    headers: Headers, body: Body, status: int, request_id: str | None, host: str | None, *, sized: bool
+) -> Headers:
+    """Content-Length for a bytes body unless `headers` carry one already (`sized`), and the request ids."""
+    if not sized and isinstance(body, bytes) and status not in _NO_BODY_STATUSES:
         headers.append(("Content-Length", str(len(body))))
     if request_id is not None:
         headers += [("x-amz-request-id", request_id), ("x-amz-id-2", host if host is not None else host_id(request_id))]
@@ -133,6 +133,7 @@ class Located(NamedTuple):
     wire: str
     write: HeaderWriter
     plain: bool  # a plain string header: a str value is its own text, no call needed
+    length: bool  # its header is Content-Length (for a header map: some key could make it one)
 
 
 @dataclass(frozen=True)
@@ -181,11 +182,14 @@ def _located_member(name: str, member: Shape) -> Located:
     location = str(member.serialization["location"])
     wire = str(member.serialization.get("name", name))
     if location == "headers":
-        return Located(location, wire, scalar_writer(member.value, HEADER), False)
+        # a name's lower() is its characters' (a capital sigma, the exception, is never in CONTENT_LENGTH)
+        maybe = CONTENT_LENGTH.startswith(wire.lower())
+        return Located(location, wire, scalar_writer(member.value, HEADER), False, maybe)
+    length = location == "header" and wire.lower() == CONTENT_LENGTH
     if location == "header" and member.type_name == "list":
-        return Located(location, wire, _list_writer(member), False)
+        return Located(location, wire, _list_writer(member), False, length)
     plain = member.type_name == "string" and not member.serialization.get("jsonvalue")
-    return Located(location, wire, scalar_writer(member, HEADER), plain)
+    return Located(location, wire, scalar_writer(member, HEADER), plain, length)
 
 
 def _list_writer(member: Shape) -> HeaderWriter:
@@ -199,26 +203,33 @@ def _list_writer(member: Shape) -> HeaderWriter:
     return write_list
 
 
-def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tuple[Headers, int]:
+def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tuple[Headers, int, bool]:
+    """Header members as headers, in result order; the status; whether a Content-Length header was written."""
     headers: Headers = []
+    sized = False
     located = layout.located
     for name, value in result.items():
         found = located.get(name)
         if found is None or value is None:
             continue
-        location, wire, write, plain = found
+        location, wire, write, plain, length = found
         if location == "header":
             text = value if plain and isinstance(value, str) else write(value)
             if "\r" in text or "\n" in text or "\0" in text:
                 raise ValueError(UNSAFE)
             headers.append((wire, text))
+            sized = sized or length
         elif location == "headers":
             if not isinstance(value, dict) and not isinstance(value, Mapping):  # a dict spares the ABC check
                 raise TypeError(f"{name} expects a mapping, not {type(value).__name__}")
-            headers.extend((wire + _safe(str(key)), _safe(write(item))) for key, item in value.items())
+            if value or value.__class__ is not dict:  # the usual empty Metadata: nothing to write
+                start = len(headers)
+                headers.extend((wire + _safe(str(key)), _safe(write(item))) for key, item in value.items())
+                if length and not sized:
+                    sized = any(header.lower() == CONTENT_LENGTH for header, _ in headers[start:])
         else:
             status = int(value)
-    return headers, status
+    return headers, status, sized
 
 
 def _safe(text: str) -> str:

@@ -19,6 +19,8 @@ operation's error (S3 names the missing header), not a silent fall back to a pla
 Step 1 runs against an index built once: per method, the routes are bucketed by their first template
 query key (or none) and, inside a bucket, grouped by path template. A request only tries the buckets of
 the query keys it carries, and each distinct path pattern once, instead of every route of the model.
+Steps 2 and 3 run in the same pass (each group's routes are kept in the order those steps prefer them);
+only a request that no route is ready for goes over its candidates again, to name the error.
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ class PathGroup:
     routes: tuple[Route, ...]
     fewest_slashes: int
     most_slashes: int | None  # None: a greedy label takes any number
+    ordered: tuple[Route, ...]  # the routes in the order steps 2 and 3 prefer them: most query keys, preference
 
 
 PatternGroups = tuple[PathGroup, ...]
@@ -178,7 +181,8 @@ def _path_group(group: list[Route]) -> PathGroup:
     template = group[0].template
     fewest = _LABEL.sub("", template).count("/")
     most = None if "+}" in template else fewest + (1 if template.endswith("}") else 0)
-    return PathGroup(group[0].pattern, tuple(group), fewest, most)
+    ordered = tuple(sorted(group, key=lambda route: (-route.arity, route.preference)))
+    return PathGroup(group[0].pattern, tuple(group), fewest, most, ordered)
 
 
 def _candidates(method: str, path: str, query: Mapping[str, list[str]]) -> list[tuple[Route, re.Match[str]]]:
@@ -216,27 +220,62 @@ def match_route(
 ) -> tuple[OperationModel, dict[str, str]]:
     """The operation and its raw (still percent-encoded) URI labels; MethodNotAllowed when nothing fits."""
     method = method.upper()
-    found = _candidates(method, path, query)
-    if not found:
-        raise _not_allowed(method, path)
-    most = -1
-    best: tuple[Route, re.Match[str]] | None = None
-    for item in found:
-        route = item[0]
-        if route.arity < most:
-            continue
-        if route.arity > most:  # step 2: a more specific template discards what was kept so far
-            most, best = route.arity, None
-        better = best is None or route.preference < best[0].preference
-        if better and (not route.required or route.ready(query, headers)):
-            best = item
-    if best is None:
-        if most == 0:
-            raise _not_allowed(method, path)
-        route = min((route for route, _ in found if route.arity == most), key=_rank)
-        raise _missing_error(*route.missing(query, headers)[0])
-    route, match = best
+    index = _index().get(method)
+    found = _best(index, path, query, headers) if index is not None else None
+    if found is None:
+        raise _refusal(method, path, query, headers)
+    route, match = found
     return route.operation, match.groupdict()  # every label group is mandatory: no None values to drop
+
+
+def _best(
+    index: dict[str | None, PatternGroups], path: str, query: Mapping[str, list[str]], headers: Mapping[str, str]
+) -> tuple[Route, re.Match[str]] | None:
+    """Steps 1 to 3 in one pass over the index; None when no route is ready (`_refusal` says why).
+
+    Each group's routes come most query keys first, then by preference, so a group stops at its first
+    ready route, and at the first route a more specific or better one already found makes irrelevant.
+    """
+    buckets = [index[key] for key in query if key in index]
+    plain = index.get(None)
+    if plain is not None:
+        buckets.append(plain)
+    slashes = path.count("/")
+    most = -1
+    best: Route | None = None
+    best_match: re.Match[str] | None = None
+    for groups in buckets:
+        for group in groups:
+            if slashes < group.fewest_slashes or (group.most_slashes is not None and slashes > group.most_slashes):
+                continue
+            if group.ordered[0].arity < most:
+                continue  # step 2 discards every route of this group
+            match = group.pattern.fullmatch(path)
+            if match is None:
+                continue
+            for route in group.ordered:
+                if route.arity < most:
+                    break
+                if route.literals and not route.accepts(query):
+                    continue
+                if route.arity > most:  # step 2: a more specific template discards what was kept so far
+                    most, best = route.arity, None
+                if best is not None and best.preference < route.preference:
+                    break  # this group's later routes are no better
+                if not route.required or route.ready(query, headers):
+                    best, best_match = route, match
+                    break
+    return None if best is None or best_match is None else (best, best_match)
+
+
+def _refusal(method: str, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str]) -> AwsError:
+    """Why no route is ready: MethodNotAllowed, or the first missing member of the most specific routes."""
+    found = _candidates(method, path, query)
+    most = max((route.arity for route, _ in found), default=-1)
+    if most <= 0:
+        return _not_allowed(method, path)
+    route = min((route for route, _ in found if route.arity == most), key=_rank)
+    return _missing_error(*route.missing(query, headers)[0])
 
 
 def _rank(route: Route) -> tuple[bool, bool, str]:

@@ -8,6 +8,7 @@ that are not UTF-8 are S3's InvalidURI rather than being guessed at.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from rolegate.errors import AwsError, InvalidArgument
 from rolegate.protocol.restxml_errors import INVALID_URI, InvalidURI
 
 MAX_QUERY_FIELDS = 1000
+_CACHED_HOST_CHARS = 300  # a DNS name and a port: longer (hostile) Host values are not kept in the cache
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _PORT = re.compile(r":[0-9]{1,5}")
@@ -29,6 +31,8 @@ def _raw(value: str | bytes) -> bytes:
 
 def percent_decode(value: str | bytes, *, plus_is_space: bool = False) -> str:
     """One round of percent-decoding to UTF-8 text; InvalidURI for a bad escape or bad UTF-8."""
+    if value.__class__ is str and "%" not in value and value.isascii():  # the usual label: nothing to decode
+        return value.replace("+", " ") if plus_is_space else value
     raw = value if isinstance(value, bytes) else value.encode("utf-8")
     if plus_is_space:
         raw = raw.replace(b"+", b" ")
@@ -69,16 +73,33 @@ def split_bucket_host(host: str, path: str, base_hosts: Iterable[str]) -> str:
     (an IP address, an unknown name), is already path style and leaves the path as it is. The bucket
     label is percent-encoded into the path, so a hostile Host cannot smuggle in extra path segments.
     """
+    prefix: str | None
+    if host.__class__ is str and len(host) <= _CACHED_HOST_CHARS and isinstance(base_hosts, tuple):
+        try:  # the server's base hosts are one tuple, and clients reuse a few Host values
+            prefix = _cached_bucket_prefix(host, base_hosts)
+        except TypeError:  # something unhashable: the uncached rule below says what happens
+            prefix = _bucket_prefix(host, base_hosts)
+    else:
+        prefix = _bucket_prefix(host, base_hosts)
+    if prefix is None:
+        return path
+    tail = path if path.startswith("/") else "/" + path
+    return prefix + ("" if tail == "/" else tail)
+
+
+def _bucket_prefix(host: str, base_hosts: Iterable[str]) -> str | None:
+    """`/<quoted bucket>` when the Host names a bucket under a base host; None when it is path style."""
     name = _host_name(host)
     bases = sorted({base.lower().rstrip(".") for base in base_hosts if base}, key=len, reverse=True)
     if not name or name in bases:
-        return path
+        return None
     for base in bases:
         if name.endswith("." + base):
-            bucket = name[: -len(base) - 1]
-            tail = path if path.startswith("/") else "/" + path
-            return "/" + quote(bucket, safe="") + ("" if tail == "/" else tail)
-    return path
+            return "/" + quote(name[: -len(base) - 1], safe="")
+    return None
+
+
+_cached_bucket_prefix = functools.lru_cache(maxsize=256)(_bucket_prefix)
 
 
 def _host_name(host: str) -> str:

@@ -115,9 +115,11 @@ def parse_scalar(shape: Shape, text: str, default_timestamp: str) -> Any:
     if kind in INT_RANGES:
         low, high = INT_RANGES[kind]
         stripped = text.strip()
-        if not _INTEGER.fullmatch(stripped) or not low <= int(stripped) <= high:
-            raise ValueError(f"not an {kind}: {text!r}")
-        return int(stripped)
+        if _INTEGER.fullmatch(stripped):
+            number = int(stripped)
+            if low <= number <= high:
+                return number
+        raise ValueError(f"not an {kind}: {text!r}")
     if kind == "boolean":
         found = _BOOLEANS.get(text.strip().lower())
         if found is None:
