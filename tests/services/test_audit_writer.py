@@ -108,6 +108,31 @@ def test_a_failed_batch_is_logged_and_the_writer_carries_on(store: Store, caplog
     assert "could not store 1 audit events" in caplog.text
 
 
+def test_events_recorded_later_are_built_on_the_writers_thread_in_order(
+    store: Store, writer: AuditWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Request threads hand over a builder; the writer builds and stores the events, in queue order, and an
+    event that cannot be built is logged without costing the others."""
+    built_on: set[str] = set()
+
+    def later(number: int) -> AuditEvent:
+        built_on.add(threading.current_thread().name)
+        if number == 2:
+            raise ValueError("cannot build")
+        return event(number)
+
+    writer.record(event(0))
+    for number in (1, 2, 3):
+        writer.record_later(lambda n=number: later(n))
+    writer.flush()
+    assert stored_ids(store) == ["ev-00000", "ev-00001", "ev-00003"]
+    assert built_on == {"rolegate-audit"}
+    assert "could not build an audit event" in caplog.text
+    direct = AuditWriter(store, background=False)  # without the thread: built and stored at once
+    direct.record_later(lambda: event(9))
+    assert stored_ids(store)[-1] == "ev-00009"
+
+
 class Opaque:
     def __str__(self) -> str:
         return "<opaque>"

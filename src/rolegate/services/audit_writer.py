@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 
 from rolegate.store.interface import Store
 from rolegate.store.records import AuditEvent
@@ -20,7 +21,9 @@ from rolegate.store.records import AuditEvent
 BATCH = 500
 INTERVAL_SECONDS = 0.05
 
-Item = AuditEvent | threading.Event  # an event to store, or a flush marker to set once what precedes it is stored
+# An event to store, a function that builds one (run on the writer's thread), or a flush marker to set once
+# what precedes it is stored.
+Item = AuditEvent | Callable[[], AuditEvent] | threading.Event
 
 
 class AuditWriter:
@@ -39,6 +42,15 @@ class AuditWriter:
             self._store([event])
             return
         self._queue.put(event)
+
+    def record_later(self, build: Callable[[], AuditEvent]) -> None:
+        """Queue an event that the writer's thread builds: request threads only hand over what it is made
+        of, and the writer builds a batch's events one after another, which costs less per event than
+        building each in the middle of its request. `build` must only read values that no longer change."""
+        if not self.background:
+            self._store([build()])
+            return
+        self._queue.put(build)
 
     def flush(self, timeout: float = 10.0) -> None:
         if not self.background:
@@ -65,7 +77,7 @@ class AuditWriter:
 
     def _write(self, items: list[Item]) -> None:
         """Store the events in order, BATCH per transaction, then release the flushes waiting on them."""
-        events = [item for item in items if isinstance(item, AuditEvent)]
+        events = [event for item in items if (event := _event_of(item)) is not None]
         for start in range(0, len(events), BATCH):
             self._store(events[start : start + BATCH])
         for item in items:
@@ -80,3 +92,15 @@ class AuditWriter:
                 tx.append_many(events)
         except Exception:  # the trail must never take the server down; say so without request content
             logging.getLogger("rolegate.audit").exception("could not store %d audit events", len(events))
+
+
+def _event_of(item: Item) -> AuditEvent | None:
+    if isinstance(item, AuditEvent):
+        return item
+    if isinstance(item, threading.Event):
+        return None
+    try:
+        return item()
+    except Exception:  # one event that cannot be built must not cost the batch; say so without its content
+        logging.getLogger("rolegate.audit").exception("could not build an audit event")
+        return None
