@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rolegate.services.lazy_transaction import LazyTransaction, cached_get, inline_bytes
+from rolegate.services.lazy_transaction import LazyTransaction, cached_get, get_current, inline_bytes
 from rolegate.services.read_cache import ReadCache
 from rolegate.store.generations import SharedGenerations
 from rolegate.store.records import Bucket, InlineBlob, S3Object
@@ -183,3 +183,49 @@ def test_records_carrying_bytes_are_cached_within_a_byte_budget(database: str, m
     assert lookup("b")  # 12 bytes would pass the budget: the cache starts over with "b"
     assert not lookup("b") and lookup("a")
     store.close()
+
+
+def obj(key: str, etag: str) -> S3Object:
+    return S3Object("bkt", key, 1, etag, CREATED, inline=True, data=b"x")
+
+
+def test_rows_a_writer_committed_are_current_for_the_next_writer_until_the_table_moves(
+    database: str, tmp_path: Path
+) -> None:
+    """An object a write transaction put is filed in the read cache at the generation its commit moved the
+    table to; the next writer finds it there without reading, unless any commit (here or in another
+    process) touched the table since, or it wrote the row itself."""
+    mine = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    theirs = TrackingStore(SqlStore(database), SharedGenerations(tmp_path / "generations"))
+    cache = ReadCache(mine)
+    first = obj("k", '"1"')
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        tx.put(first)
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        assert get_current(tx, S3Object, "bkt", "k") is first  # the very record: no read, no decode
+        tx.put(obj("k", '"2"'))
+        assert get_current(tx, S3Object, "bkt", "k") == obj("k", '"2"')  # its own write, read back
+    with theirs.transaction() as other:
+        other.put(obj("k", '"3"'))  # another process overwrites
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        found = get_current(tx, S3Object, "bkt", "k")
+        assert found == obj("k", '"3"') and found is not None and found.data == b"x"
+        tx.delete(S3Object, "bkt", "k")
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        assert get_current(tx, S3Object, "bkt", "k") is None
+        tx.put(obj("k", '"4"'))
+        tx.delete_where(S3Object, bucket="bkt")  # which rows went is not tracked: nothing is filed
+    with LazyTransaction(mine, write=False, cache=cache) as tx:
+        assert cached_get(tx, S3Object, "bkt", "k") is None and tx.opened
+
+    def rolled_back() -> None:
+        with LazyTransaction(mine, write=True, cache=cache) as tx:
+            tx.put(obj("k", '"rolled back"'))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
+    with LazyTransaction(mine, write=True, cache=cache) as tx:
+        assert get_current(tx, S3Object, "bkt", "k") is None
+    for store in (mine, theirs):
+        store.close()

@@ -9,14 +9,14 @@ from types import TracebackType
 from typing import Any
 
 from rolegate.services.read_cache import R, ReadCache
-from rolegate.store.interface import Store, Transaction
+from rolegate.store.interface import Store, Transaction, key_of
 from rolegate.store.records import InlineBlob, Record
 
 
 class LazyTransaction:
     """Stands in for `Transaction`; `close()` commits (or rolls back on error) only what was opened."""
 
-    __slots__ = ("_ahead", "_block", "_cache", "_store", "_tx", "_write")
+    __slots__ = ("_ahead", "_block", "_cache", "_store", "_tx", "_write", "_written")
 
     def __init__(self, store: Store, write: bool, cache: ReadCache | None = None) -> None:
         self._store = store
@@ -25,6 +25,9 @@ class LazyTransaction:
         self._block: AbstractContextManager[Transaction] | None = None
         self._tx: Transaction | None = None
         self._ahead: dict[tuple[type[Record], tuple[str, ...]], int] | None = None
+        # WRITE_THROUGH rows this write transaction wrote (None: deleted), filed in the read cache once the
+        # commit is announced (see `_committed`).
+        self._written: dict[tuple[type[Record], tuple[str, ...]], Record | None] = {}
 
     @property
     def write(self) -> bool:
@@ -36,10 +39,55 @@ class LazyTransaction:
 
     def _open(self) -> Transaction:
         if self._tx is None:
-            block = self._store.transaction(self._write)
+            block = self._store.transaction(self._write, self._committed if self._writes_through() else None)
             self._tx = block.__enter__()
             self._block = block
         return self._tx
+
+    def _writes_through(self) -> bool:
+        """Whether written rows can be filed in the read cache: a write transaction of a store whose writers
+        take turns and announce their commits first (store/tracking.py)."""
+        return self._write and self._cache is not None and self._cache.tracking.serializes_writers
+
+    def _committed(self, _tables: set[str]) -> None:
+        """Runs after the commit and its announcement, before the next writer may begin: each written row is
+        the table's content at its present generation."""
+        if self._cache is None:
+            return
+        for (kind, key), record in self._written.items():
+            self._cache.file(self._cache.tracking.stamp((kind.TABLE,))[0], kind, key, record)
+
+    def put(self, record: Record) -> None:
+        self._open().put(record)
+        if record.WRITE_THROUGH:
+            self._written[(type(record), key_of(record))] = record
+
+    def insert(self, record: Record) -> None:
+        self._open().insert(record)
+        if record.WRITE_THROUGH:
+            self._written[(type(record), key_of(record))] = record
+
+    def delete(self, kind: type[Record], *key: str) -> bool:
+        deleted = self._open().delete(kind, *key)
+        if kind.WRITE_THROUGH:
+            self._written[(kind, key)] = None
+        return deleted
+
+    def delete_where(self, kind: type[Record], **where: Any) -> int:
+        count = self._open().delete_where(kind, **where)
+        for written in [k for k in self._written if k[0] is kind]:  # which rows went is not known here
+            del self._written[written]
+        return count
+
+    def get_current(self, kind: type[R], *key: str) -> R | None:
+        """`get` in a write transaction, answered from the read cache when the row there is provably the
+        row as it is: the table is unchanged since it was filed, and this transaction has not written it."""
+        tx = self._open()
+        if kind.WRITE_THROUGH and self._writes_through() and kind.TABLE not in tx.written and self._cache:
+            found, record = self._cache.current(kind, key)
+            if found:
+                return record
+        return tx.get(kind, *key)
 
     def get(self, kind: type[R], *key: str) -> R | None:
         return self._open().get(kind, *key)
@@ -118,6 +166,13 @@ def get_ahead(tx: Transaction, kind: type[R], *key: str) -> R | None:
 def unchanged_since_ahead(tx: Transaction, kind: type[Record], *key: str) -> bool:
     """`LazyTransaction.unchanged_since_ahead`; False for plain transactions (the caller re-reads)."""
     return isinstance(tx, LazyTransaction) and tx.unchanged_since_ahead(kind, *key)
+
+
+def get_current(tx: Transaction, kind: type[R], *key: str) -> R | None:
+    """`LazyTransaction.get_current` for lazy transactions; plain ones read directly."""
+    if isinstance(tx, LazyTransaction):
+        return tx.get_current(kind, *key)
+    return tx.get(kind, *key)
 
 
 def cached_get(tx: Transaction, kind: type[R], *key: str) -> R | None:

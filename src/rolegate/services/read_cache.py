@@ -43,13 +43,26 @@ class ReadCache:
         if entry is not None and entry[0] == generation:
             return entry  # type: ignore[return-value]
         found: R | None = tx.get(kind, *key)
-        size = _bytes_of(found)
+        self.file(generation, kind, key, found)
+        return generation, found
+
+    def file(self, generation: int, kind: type[Record], key: tuple[str, ...], record: Record | None) -> None:
+        """Keep `record` as the row `key` of `kind` at `generation` (read after that generation was seen, or
+        written by the commit that moved the table to it)."""
+        size = _bytes_of(record)
         if len(self._records) >= self.max_records or self._record_bytes + size > MAX_RECORD_BYTES:
             self._records.clear()
             self._record_bytes = 0
-        self._records[(kind, key)] = (generation, found)
+        self._records[(kind, key)] = (generation, record)
         self._record_bytes += size
-        return generation, found
+
+    def current(self, kind: type[R], key: tuple[str, ...]) -> tuple[bool, R | None]:
+        """(found, record) for a writer that holds the writers' lock of a store whose commits are announced
+        before the next writer begins: an entry filed at the table's present generation is the row as it is."""
+        entry = self._records.get((kind, key))
+        if entry is not None and entry[0] == self.tracking.stamp((kind.TABLE,))[0]:
+            return True, entry[1]  # type: ignore[return-value]
+        return False, None
 
     def inline_bytes(self, tx: Any, name: str) -> bytes | None:
         """An inline blob's bytes: immutable once named, so kept by name (least recently used go first)."""

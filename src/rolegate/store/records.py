@@ -24,6 +24,9 @@ class Record:
     FOLDED: ClassVar[tuple[str, ...]] = ()
     BINARY: ClassVar[tuple[str, ...]] = ()
     DEFERRED: ClassVar[tuple[str, ...]] = ()
+    # Records that caches may keep as written, not only as read back: their writers build them with exactly
+    # the declared field types (tuples, aware datetimes), so the written and the decoded record are equal.
+    WRITE_THROUGH: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +333,7 @@ class S3Object(Record):
     KEY: ClassVar[tuple[str, ...]] = ("bucket", "key")
     BINARY: ClassVar[tuple[str, ...]] = ("data",)
     DEFERRED: ClassVar[tuple[str, ...]] = ("data",)
+    WRITE_THROUGH: ClassVar[bool] = True  # an overwrite finds the object it replaces without reading it
     bucket: str
     key: str
     size: int

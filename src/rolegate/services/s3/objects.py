@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from rolegate.services.context import CallContext
+from rolegate.services.lazy_transaction import get_current
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
     authorize,
@@ -120,7 +121,7 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
         bucket = still_current(call, bucket, recheck)
         purge(call)
-        existing = call.tx.get(S3Object, bucket.name, key)
+        existing = get_current(call.tx, S3Object, bucket.name, key)
         check_write_conditions(existing, params, key)
         checksum = verified_checksum(params.get("Body"))
         obj = S3Object(
