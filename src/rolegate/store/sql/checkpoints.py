@@ -30,7 +30,8 @@ class Checkpointer:
         self._thread.start()
 
     def committed(self) -> None:
-        self._dirty.set()
+        if not self._dirty.is_set():  # already set until the next checkpoint: skip the condition's lock
+            self._dirty.set()
 
     def _run(self) -> None:
         connection = self._connect()
