@@ -8,8 +8,9 @@ caller already supplied them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 ContextValue = str | bool | int | float | list[str | bool | int | float] | tuple[str, ...]
 
@@ -160,17 +161,89 @@ def build_context(
 
     A server that decides many requests for one caller passes prebuilt pieces instead of recomputing them:
     `derived` is `principal_keys(principal, tags)` (then `tags` is not read), and `prepared` holds keys that
-    are already normalised (lower-case names, string tuples); they apply before `keys`.
+    are already normalised (lower-case names, string tuples); they apply before `keys`. A server that sees
+    the same pieces again can keep `base_keys` of them and call `context_from_base` instead.
     """
-    if not resource_account:
-        parts = resource.split(":", 5)
-        resource_account = parts[4] if len(parts) == 6 and parts[4] else principal.account
-    merged = dict(derived) if derived is not None else principal_keys(principal, tags or {})
+    resource_account = resolve_resource_account(principal, resource, resource_account)
+    if derived is None:
+        derived = principal_keys(principal, tags or {})
+    return context_from_base(
+        principal, action, resource, resource_account, base_keys(resource_account, derived, prepared), keys
+    )
+
+
+def resolve_resource_account(principal: Principal, resource: str, resource_account: str) -> str:
+    """The resource's account: as given, else the ARN's account field, else the caller's account."""
+    if resource_account:
+        return resource_account
+    parts = resource.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[4] else principal.account
+
+
+def base_keys(
+    resource_account: str,
+    derived: Mapping[str, tuple[str, ...]],
+    prepared: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Every key of a context but the request's own `keys`: the derived keys, the (resolved) resource account,
+    then the prepared keys. The pieces are copied, never changed."""
+    merged = dict(derived)
     if resource_account:
         merged["aws:resourceaccount"] = (resource_account,)
     if prepared:
         merged.update(prepared)
+    return merged
+
+
+def context_from_base(
+    principal: Principal,
+    action: str,
+    resource: str,
+    resource_account: str,
+    base: Mapping[str, tuple[str, ...]],
+    keys: Mapping[str, ContextValue] | None = None,
+) -> RequestContext:
+    """The context `build_context` makes, from `base_keys` of its pieces and the resolved resource account;
+    `base` is copied, so a server may share it between requests."""
+    merged = dict(base)
     if keys:
         for name, value in keys.items():
-            merged[name.lower()] = to_strings(value)
-    return RequestContext(principal, action, resource, resource_account, merged, action.lower())
+            merged[name.lower()] = (value,) if type(value) is str else to_strings(value)  # to_strings, inlined
+    return _new_context(principal, action, resource, resource_account, merged, action.lower())
+
+
+_Setter = Callable[[object, Any], None]
+
+
+def _slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
+    """The slot descriptors' setters of a frozen dataclass, checked against its fields at import (so a field
+    added later cannot be left unset): storing through them skips the generated __init__'s slow
+    object.__setattr__ per field, and yields the same object."""
+    declared = " ".join(item.name for item in fields(cls))
+    if names != declared:
+        raise TypeError(f"{cls.__name__} declares {declared!r}, not {names!r}")
+    return tuple(vars(cls)[name].__set__ for name in names.split())
+
+
+_CTX_SETTERS = _slot_setters(RequestContext, "principal action resource resource_account keys action_lower")
+_NEW = object.__new__
+
+
+def _new_context(
+    principal: Principal,
+    action: str,
+    resource: str,
+    resource_account: str,
+    keys: Mapping[str, tuple[str, ...]],
+    action_lower: str,
+) -> RequestContext:
+    """`RequestContext(...)`, built once per decision, so without the dataclass __init__."""
+    made: RequestContext = _NEW(RequestContext)
+    set_principal, set_action, set_resource, set_account, set_keys, set_lower = _CTX_SETTERS
+    set_principal(made, principal)
+    set_action(made, action)
+    set_resource(made, resource)
+    set_account(made, resource_account)
+    set_keys(made, keys)
+    set_lower(made, action_lower)
+    return made

@@ -9,7 +9,7 @@ access, from the same matchers as the decision, so fast decisions do not pay for
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -20,7 +20,6 @@ from rolegate.policy.gates import Gate, GateAnalysis, PolicySet, Scan, analyse_g
 from rolegate.policy.match import PrincipalMatch
 
 ASSUME_ROLE_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity"})
-IAM_KINDS = frozenset({PrincipalKind.USER, PrincipalKind.ROLE_SESSION, PrincipalKind.FEDERATED_USER})
 
 
 class Result(enum.Enum):
@@ -67,76 +66,107 @@ def resource_policy_required(ctx: RequestContext, resource_gate: Gate, has_resou
     return has_resource_policy and ctx.resource.split(":", 3)[2:3] == ["kms"]
 
 
-DIRECT_ONLY = frozenset({PrincipalMatch.DIRECT})
-ENTITY_ONLY = frozenset({PrincipalMatch.ENTITY})
 DENY_ORDER = (Gate.RCP, Gate.SCP, None, Gate.IDENTITY, Gate.BOUNDARY, Gate.SESSION)  # None: the resource gate
+NO_SCAN = Scan()  # a gate without policies; never changed
+_NEW = object.__new__
 
 
-def _allow_refs(scan_result: Scan, kinds: frozenset[PrincipalMatch] | None = None) -> tuple[StatementRef, ...]:
+def _allow_refs(scan_result: Scan, kind: PrincipalMatch | None = None) -> tuple[StatementRef, ...]:
     allows = scan_result.allows
     if not allows:
         return ()
-    if kinds is None:
+    if kind is None:
         return tuple([s.ref for s, _ in allows])
-    return tuple([s.ref for s, m in allows if m in kinds])
+    return tuple([s.ref for s, m in allows if m is kind])
+
+
+def _decision(
+    result: Result,
+    gate: Gate,
+    refs: tuple[StatementRef, ...],
+    reason: str,
+    ctx: RequestContext,
+    policies: PolicySet,
+    errors: tuple[str, ...],
+) -> Decision:
+    """`Decision(...)` without the frozen dataclass __init__ (one object.__setattr__ per field): the same
+    object, made once per request. `analysis` is a cached_property, so the fields live in the instance dict."""
+    made: Decision = _NEW(Decision)
+    vars(made).update(
+        result=result, gate=gate, statements=refs, reason=reason, context=ctx, policies=policies, errors=errors
+    )
+    return made
 
 
 def authorize(ctx: RequestContext, policies: PolicySet) -> Decision:
     """Decide one request. Never raises for policy content: statement failures are recorded as errors."""
     principal = ctx.principal
-    has_boundary = policies.boundary is not None
+    kind = principal.kind
+    action = ctx.action_lower
+    boundary_policy = policies.boundary
+    has_boundary = boundary_policy is not None
     resource_gate = policies.resource_gate
-    if policies.resource is None and ctx.action_lower in ASSUME_ROLE_ACTIONS:
+    if policies.resource is None and action in ASSUME_ROLE_ACTIONS:
         resource_gate = Gate.TRUST  # a role with no trust policy in hand still has its trust gate closed
-    rcp_levels = [scan(level, ctx, has_boundary) for level in policies.rcps] if policies.rcp_in_force(ctx) else None
-    scp_levels = [scan(level, ctx, has_boundary) for level in policies.scps] if policies.scp_in_force(ctx) else None
-    resource = scan((policies.resource,), ctx, has_boundary, True) if policies.resource is not None else Scan()
+    rcp_levels = None
+    if policies.rcps and policies.rcp_in_force(ctx):
+        rcp_levels = [scan(level, ctx, has_boundary) for level in policies.rcps]
+    scp_levels = None
+    if policies.scps and policies.scp_in_force(ctx):
+        scp_levels = [scan(level, ctx, has_boundary) for level in policies.scps]
+    resource = scan((policies.resource,), ctx, has_boundary, True) if policies.resource is not None else NO_SCAN
     identity = scan(policies.identity, ctx, has_boundary)
-    boundary = scan((policies.boundary,), ctx, has_boundary) if policies.boundary is not None else None
+    boundary = scan((boundary_policy,), ctx, True) if boundary_policy is not None else None
     session = scan(policies.session, ctx, has_boundary) if policies.session else None
-    by_gate = (rcp_levels or (), scp_levels or (), (resource,), (identity,), _some(boundary), _some(session))
-    errors: list[str] = []
+    # Every scan in evaluation order: errors are reported in this order.
+    parts = [*rcp_levels] if rcp_levels else []
+    if scp_levels:
+        parts.extend(scp_levels)
+    parts.append(resource)
+    parts.append(identity)
+    if boundary is not None:
+        parts.append(boundary)
+    if session is not None:
+        parts.append(session)
+    errors: tuple[str, ...] = ()
     denied = False
-    for parts in by_gate:
-        for part in parts:
-            if part.errors:
-                errors.extend(part.errors)
-            denied = denied or bool(part.denies)
-
-    def decision(result: Result, gate: Gate, refs: tuple[StatementRef, ...], reason: str) -> Decision:
-        return Decision(result, gate, refs, reason, ctx, policies, tuple(errors))
+    for part in parts:
+        if part.errors:
+            errors += tuple(part.errors)
+        if part.denies:
+            denied = True
 
     if denied:
+        by_gate = (rcp_levels or (), scp_levels or (), (resource,), (identity,), _some(boundary), _some(session))
         gate, refs = _first_explicit_deny(by_gate, resource_gate)
-        return decision(Result.EXPLICIT_DENY, gate, refs, "explicit_deny")
+        return _decision(Result.EXPLICIT_DENY, gate, refs, "explicit_deny", ctx, policies, errors)
 
     deny = Result.IMPLICIT_DENY
-    if principal.kind is PrincipalKind.ROOT and ctx.action_lower in ASSUME_ROLE_ACTIONS:
-        return decision(deny, Gate.TRUST, (), "root_cannot_assume_role")
+    if kind is PrincipalKind.ROOT and action in ASSUME_ROLE_ACTIONS:
+        return _decision(deny, Gate.TRUST, (), "root_cannot_assume_role", ctx, policies, errors)
     if rcp_levels is not None and not all(level.allows for level in rcp_levels):
-        return decision(deny, Gate.RCP, (), "no_allow_at_every_rcp_level")
+        return _decision(deny, Gate.RCP, (), "no_allow_at_every_rcp_level", ctx, policies, errors)
     if scp_levels is not None and not all(level.allows for level in scp_levels):
-        return decision(deny, Gate.SCP, (), "no_allow_at_every_scp_level")
+        return _decision(deny, Gate.SCP, (), "no_allow_at_every_scp_level", ctx, policies, errors)
 
-    if principal.kind is PrincipalKind.ROOT:
-        direct = _allow_refs(resource, DIRECT_ONLY)
+    if kind is PrincipalKind.ROOT:
+        direct = _allow_refs(resource, PrincipalMatch.DIRECT)
         if direct and not ctx.cross_account:
-            return decision(Result.ALLOWED, resource_gate, direct, "allowed_by_resource_policy")
+            return _decision(Result.ALLOWED, resource_gate, direct, "allowed_by_resource_policy", ctx, policies, errors)
         if not ctx.cross_account and resource_gate is not Gate.TRUST:
-            return decision(Result.ALLOWED, Gate.ROOT, (), "root_user")
+            return _decision(Result.ALLOWED, Gate.ROOT, (), "root_user", ctx, policies, errors)
         if resource.allows:
-            return decision(Result.ALLOWED, resource_gate, _allow_refs(resource), "allowed_by_resource_policy")
-        return decision(deny, resource_gate, (), "no_resource_policy_allow")
+            refs = _allow_refs(resource)
+            return _decision(Result.ALLOWED, resource_gate, refs, "allowed_by_resource_policy", ctx, policies, errors)
+        return _decision(deny, resource_gate, (), "no_resource_policy_allow", ctx, policies, errors)
 
-    if principal.kind not in IAM_KINDS:
-        if resource.allows:
-            return decision(Result.ALLOWED, resource_gate, _allow_refs(resource), "allowed_by_resource_policy")
-        return decision(deny, resource_gate, (), "no_resource_policy_allow")
-
-    has_resource_policy = policies.resource is not None
-    return _decide_iam_principal(
-        ctx, resource_gate, has_resource_policy, resource, identity, boundary, session, decision
-    )
+    # Identity checks, not `in IAM_KINDS`: an enum's hash is a Python-level call.
+    if kind is PrincipalKind.USER or kind is PrincipalKind.ROLE_SESSION or kind is PrincipalKind.FEDERATED_USER:
+        return _decide_iam_principal(ctx, policies, errors, resource_gate, resource, identity, boundary, session)
+    if resource.allows:
+        refs = _allow_refs(resource)
+        return _decision(Result.ALLOWED, resource_gate, refs, "allowed_by_resource_policy", ctx, policies, errors)
+    return _decision(deny, resource_gate, (), "no_resource_policy_allow", ctx, policies, errors)
 
 
 def _some(part: Scan | None) -> tuple[Scan, ...]:
@@ -156,44 +186,56 @@ def _first_explicit_deny(
 
 def _decide_iam_principal(
     ctx: RequestContext,
+    policies: PolicySet,
+    errors: tuple[str, ...],
     resource_gate: Gate,
-    has_resource_policy: bool,
     resource: Scan,
     identity: Scan,
     boundary: Scan | None,
     session: Scan | None,
-    decision: Callable[[Result, Gate, tuple[StatementRef, ...], str], Decision],
 ) -> Decision:
     deny = Result.IMPLICIT_DENY
     principal = ctx.principal
-    direct = _allow_refs(resource, DIRECT_ONLY)
-    entity = _allow_refs(resource, ENTITY_ONLY)
     identity_refs = _allow_refs(identity)
     cross_account = ctx.cross_account
     if cross_account:
         if not resource.allows:
-            return decision(deny, resource_gate, (), "cross_account_resource_side_does_not_allow")
+            reason = "cross_account_resource_side_does_not_allow"
+            return _decision(deny, resource_gate, (), reason, ctx, policies, errors)
         if not identity_refs:
-            return decision(deny, Gate.IDENTITY, (), "cross_account_identity_side_does_not_allow")
-    else:
+            reason = "cross_account_identity_side_does_not_allow"
+            return _decision(deny, Gate.IDENTITY, (), reason, ctx, policies, errors)
+        entity: tuple[StatementRef, ...] = ()  # not needed across accounts
+    elif resource.allows:
+        direct = _allow_refs(resource, PrincipalMatch.DIRECT)
         if direct:
-            return decision(Result.ALLOWED, resource_gate, direct, "allowed_by_resource_policy_naming_caller")
-        if resource_policy_required(ctx, resource_gate, has_resource_policy) and not resource.allows:
-            return decision(deny, resource_gate, (), "trust_policy_does_not_allow")
+            reason = "allowed_by_resource_policy_naming_caller"
+            return _decision(Result.ALLOWED, resource_gate, direct, reason, ctx, policies, errors)
+        entity = _allow_refs(resource, PrincipalMatch.ENTITY)
         if not identity_refs and not entity:
-            return decision(deny, Gate.IDENTITY, (), "no_identity_policy_allow")
+            return _decision(deny, Gate.IDENTITY, (), "no_identity_policy_allow", ctx, policies, errors)
+    else:  # the common case: nothing on the resource side names the caller
+        if resource_policy_required(ctx, resource_gate, policies.resource is not None):
+            return _decision(deny, resource_gate, (), "trust_policy_does_not_allow", ctx, policies, errors)
+        entity = ()
+        if not identity_refs:
+            return _decision(deny, Gate.IDENTITY, (), "no_identity_policy_allow", ctx, policies, errors)
     if boundary is not None and not boundary.allows:
-        return decision(deny, Gate.BOUNDARY, (), "permissions_boundary_does_not_allow")
-    if principal.is_session:
+        return _decision(deny, Gate.BOUNDARY, (), "permissions_boundary_does_not_allow", ctx, policies, errors)
+    if principal.kind is not PrincipalKind.USER:  # a session: role session or federated user
         if session is not None and not session.allows:
-            return decision(deny, Gate.SESSION, (), "session_policy_does_not_allow")
+            return _decision(deny, Gate.SESSION, (), "session_policy_does_not_allow", ctx, policies, errors)
         if session is None and principal.kind is PrincipalKind.FEDERATED_USER:
-            return decision(deny, Gate.SESSION, (), "federated_user_without_session_policy")
+            reason = "federated_user_without_session_policy"
+            return _decision(deny, Gate.SESSION, (), reason, ctx, policies, errors)
     if cross_account:
-        return decision(Result.ALLOWED, Gate.IDENTITY, identity_refs + _allow_refs(resource), "allowed_cross_account")
+        refs = identity_refs + _allow_refs(resource)
+        return _decision(Result.ALLOWED, Gate.IDENTITY, refs, "allowed_cross_account", ctx, policies, errors)
     if identity_refs:
-        return decision(Result.ALLOWED, Gate.IDENTITY, identity_refs, "allowed_by_identity_policy")
-    return decision(Result.ALLOWED, resource_gate, entity, "allowed_by_resource_policy_naming_entity")
+        reason = "allowed_by_identity_policy"
+        return _decision(Result.ALLOWED, Gate.IDENTITY, identity_refs, reason, ctx, policies, errors)
+    reason = "allowed_by_resource_policy_naming_entity"
+    return _decision(Result.ALLOWED, resource_gate, entity, reason, ctx, policies, errors)
 
 
 def analyse_all(ctx: RequestContext, policies: PolicySet) -> tuple[GateAnalysis, ...]:

@@ -80,13 +80,17 @@ def scan(
     action, resource = ctx.action_lower, ctx.resource
     for policy in policies:
         for stmt in policy.candidates(action, resource):
-            try:
-                found = applies(stmt, ctx, has_boundary, check_principal)
-            except Exception as error:  # a statement that cannot be evaluated never matches
-                result.errors.append(f"{stmt.ref}: {type(error).__name__}: {error}")
-                continue
-            if found is None:
-                continue
+            if stmt.unconditional:  # what `applies` answers first, without the call
+                found = PrincipalMatch.DIRECT
+            else:
+                try:
+                    matched = applies(stmt, ctx, has_boundary, check_principal)
+                except Exception as error:  # a statement that cannot be evaluated never matches
+                    result.errors.append(f"{stmt.ref}: {type(error).__name__}: {error}")
+                    continue
+                if matched is None:
+                    continue
+                found = matched
             if stmt.deny:
                 result.denies.append(stmt)
             else:

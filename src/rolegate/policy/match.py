@@ -77,10 +77,22 @@ def excluded_by_not_principal(patterns: PrincipalPatterns, principal: Principal)
     return all(identity & listed for identity in _identities(principal))
 
 
-def principal_outcome(stmt: CompiledStatement, principal: Principal, has_boundary: bool) -> tuple[PrincipalMatch, str]:
-    """Principal element verdict with its reason code; statements without one match as DIRECT."""
+def principal_found(stmt: CompiledStatement, principal: Principal, has_boundary: bool) -> PrincipalMatch:
+    """Principal element verdict alone (the decision's fast path); statements without one match as DIRECT."""
     if stmt.principal is not None:
-        found = principal_match(stmt.principal, principal)
+        return principal_match(stmt.principal, principal)
+    if stmt.not_principal is not None:
+        if stmt.deny and has_boundary:
+            return PrincipalMatch.DIRECT
+        if excluded_by_not_principal(stmt.not_principal, principal):
+            return PrincipalMatch.NONE
+    return PrincipalMatch.DIRECT
+
+
+def principal_outcome(stmt: CompiledStatement, principal: Principal, has_boundary: bool) -> tuple[PrincipalMatch, str]:
+    """`principal_found` with its reason code."""
+    found = principal_found(stmt, principal, has_boundary)
+    if stmt.principal is not None:
         if found is not PrincipalMatch.NONE:
             return found, "principal_matched"
         accounts = stmt.principal.accounts()
@@ -88,11 +100,11 @@ def principal_outcome(stmt: CompiledStatement, principal: Principal, has_boundar
         return found, reason
     if stmt.not_principal is not None:
         if stmt.deny and has_boundary:
-            return PrincipalMatch.DIRECT, "not_principal_deny_with_boundary"
-        if excluded_by_not_principal(stmt.not_principal, principal):
-            return PrincipalMatch.NONE, "principal_excluded_by_not_principal"
-        return PrincipalMatch.DIRECT, "principal_not_excluded"
-    return PrincipalMatch.DIRECT, "no_principal_element"
+            return found, "not_principal_deny_with_boundary"
+        if found is PrincipalMatch.NONE:
+            return found, "principal_excluded_by_not_principal"
+        return found, "principal_not_excluded"
+    return found, "no_principal_element"
 
 
 def _templated_resource(patterns: ArnPatterns, ctx: RequestContext) -> tuple[bool, bool]:
@@ -123,7 +135,7 @@ def applies(
     if stmt.unconditional:
         return found
     if check_principal:
-        found, _ = principal_outcome(stmt, ctx.principal, has_boundary)
+        found = principal_found(stmt, ctx.principal, has_boundary)
         if found is PrincipalMatch.NONE:
             return None
     if stmt.needs_resource_check and not resource_outcome(stmt, ctx)[0]:

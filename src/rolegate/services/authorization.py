@@ -23,14 +23,20 @@ from rolegate.policy import (
     PolicySet,
     Principal,
     PrincipalKind,
+    RequestContext,
     Result,
     authorize,
-    build_context,
     compile_policy,
     parse_policy,
     principal_from_arn,
 )
-from rolegate.policy.context import principal_keys, to_strings
+from rolegate.policy.context import (
+    base_keys,
+    context_from_base,
+    principal_keys,
+    resolve_resource_account,
+    to_strings,
+)
 from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import ANONYMOUS_KIND, role_arn
 from rolegate.services.organization import RCP, SCP, org_paths, policy_levels
@@ -54,6 +60,7 @@ from rolegate.store.tracking import TrackingStore
 
 CACHE_SIZE = 4096
 POLICY_SETS_PER_CALLER = 16
+BASES_PER_CALLER = 8  # key sets of the current second: one per resource account and client facts
 POLICY_TABLES = tuple(
     kind.TABLE
     for kind in (
@@ -93,9 +100,13 @@ class PolicyCache:
 
     def get(self, policy_id: str, text: str) -> CompiledPolicy | None:
         key = (policy_id, text)
-        if key in self._compiled:
+        try:
+            found = self._compiled[key]
+        except KeyError:
+            pass
+        else:
             self._compiled.move_to_end(key)
-            return self._compiled[key]
+            return found
         parsed = parse_policy(text)
         compiled = compile_policy(parsed.policy, policy_id) if parsed.ok and parsed.policy else None
         self._compiled[key] = compiled
@@ -135,6 +146,10 @@ class CallerSlice:
     derived: dict[str, tuple[str, ...]]  # the engine's principal keys (type, ARN, ids, tags)
     caller_keys: dict[str, tuple[str, ...]]  # request keys fixed for the caller (organization, session)
     policy_sets: dict[tuple[Any, ...], PolicySet] = field(default_factory=dict, compare=False)
+    # (resource account, resource policy, trust) -> the request's PolicySet
+    resolved: dict[tuple[Any, ...], PolicySet] = field(default_factory=dict, compare=False)
+    # (resource account, time strings, client facts) -> every condition key but the request's own
+    bases: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
 
     def policy_set(
         self,
@@ -246,21 +261,60 @@ class Authorizer:
         stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
         caller_slice = self.caller_slice(call, stamp)
         target_account = resource_account or caller.account_id
-        rcps, rcp_management = self.cached_org_levels(call, target_account, RCP, stamp)
-        compiled_resource = None
-        if resource_policy is not None:
-            compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
-        policies = caller_slice.policy_set(compiled_resource, trust, rcps, rcp_management)
-        context = build_context(
-            caller_slice.principal,
-            action,
-            resource,
-            resource_account=target_account,
-            keys=keys,
-            derived=caller_slice.derived,
-            prepared=self.request_keys(call, caller_slice),
+        key = (target_account, resource_policy, trust)
+        policies = caller_slice.resolved.get(key)
+        if policies is None:
+            rcps, rcp_management = self.cached_org_levels(call, target_account, RCP, stamp)
+            compiled_resource = None
+            if resource_policy is not None:
+                compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
+            policies = caller_slice.policy_set(compiled_resource, trust, rcps, rcp_management)
+            if len(caller_slice.resolved) >= POLICY_SETS_PER_CALLER:
+                caller_slice.resolved.clear()
+            caller_slice.resolved[key] = policies
+        return authorize(self.context(call, caller_slice, action, resource, target_account, keys), policies)
+
+    def context(
+        self,
+        call: CallContext,
+        caller_slice: CallerSlice,
+        action: str,
+        resource: str,
+        resource_account: str,
+        keys: dict[str, Any] | None,
+    ) -> RequestContext:
+        """The engine's `build_context` of the request, from the caller's keys merged with the request keys
+        of conditions.md §3; that merge is kept for the caller's further requests in the same second from
+        the same client, so a request only copies it and adds its own `keys`."""
+        principal = caller_slice.principal
+        account = resource_account or resolve_resource_account(principal, resource, "")
+        current_time, epoch_time = self._clock.keys(call.now)
+        session = call.caller.session
+        mfa_age = None
+        if session is not None and session.mfa_authenticated and session.mfa_time is not None:
+            mfa_age = str(int((call.now - session.mfa_time).total_seconds()))
+        secure = call.secure_transport
+        # type(secure): True and 1 are equal keys but become different strings
+        facts = (
+            account,
+            current_time,
+            epoch_time,
+            mfa_age,
+            type(secure),
+            secure,
+            call.source_ip,
+            call.user_agent,
+            call.region,
         )
-        return authorize(context, policies)
+        bases = caller_slice.bases
+        base = bases.get(facts)
+        if base is None:
+            prepared = self.request_keys(call, caller_slice, current_time, epoch_time, mfa_age)
+            base = base_keys(account, caller_slice.derived, prepared)
+            if len(bases) >= BASES_PER_CALLER:
+                bases.clear()
+            bases[facts] = base
+        return context_from_base(principal, action, resource, account, base, keys)
 
     def caller_slice(self, call: CallContext, stamp: tuple[int, ...] | None) -> CallerSlice:
         """Everything about the caller the engine needs, cached while the policy tables are unchanged."""
@@ -315,9 +369,15 @@ class Authorizer:
             self._levels[key] = (stamp, made)
         return made
 
-    def request_keys(self, call: CallContext, caller_slice: CallerSlice) -> dict[str, tuple[str, ...]]:
+    def request_keys(
+        self,
+        call: CallContext,
+        caller_slice: CallerSlice,
+        current_time: tuple[str],
+        epoch_time: tuple[str],
+        mfa_age: str | None,
+    ) -> dict[str, tuple[str, ...]]:
         """The global condition keys of conditions.md §3 that this request carries, normalised for the engine."""
-        current_time, epoch_time = self._clock.keys(call.now)
         keys = {
             "aws:currenttime": current_time,
             "aws:epochtime": epoch_time,
@@ -328,9 +388,8 @@ class Authorizer:
             "aws:viaawsservice": NOT_VIA_SERVICE,
         }
         keys.update(caller_slice.caller_keys)
-        session = call.caller.session
-        if session is not None and session.mfa_authenticated and session.mfa_time is not None:
-            keys["aws:multifactorauthage"] = (str(int((call.now - session.mfa_time).total_seconds())),)
+        if mfa_age is not None:
+            keys["aws:multifactorauthage"] = (mfa_age,)
         return keys
 
 

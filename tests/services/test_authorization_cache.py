@@ -1,0 +1,134 @@
+"""Differential test of the authorizer's caches: a long-lived Authorizer (caller slices, PolicySets and merged
+condition keys kept per caller, time strings per second) decides every request exactly as a fresh one that
+has nothing cached, whatever the sequence of callers, clock steps, client facts, keys and resource policies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from services_support import DEV, PROD, World, allow, doc
+from test_authorization_context import session_caller
+
+from rolegate.policy import Decision, render_json
+from rolegate.services.authorization import Authorizer
+from rolegate.services.context import CallContext, Caller
+from rolegate.services.identity import ANONYMOUS
+from rolegate.store.records import Account
+
+CONDITIONS = {
+    "Bool": {"aws:SecureTransport": "true"},
+    "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+    "StringLike": {"aws:UserAgent": "boto*"},
+    "StringEquals": {"aws:RequestedRegion": "eu-west-1"},
+    "NumericLessThan": {"aws:MultiFactorAuthAge": "100"},
+    "DateGreaterThan": {"aws:CurrentTime": "2026-11-23T12:00:30Z"},
+    "StringEqualsIfExists": {"s3:x-amz-acl": "private"},
+}
+IDENTITY = doc(
+    *(allow("s3:GetObject", "arn:aws:s3:::bucket/*", Condition={op: test}) for op, test in CONDITIONS.items()),
+    allow("s3:PutObject", "arn:aws:s3:::bucket/home/${aws:username}/*"),
+)
+BUCKET_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": DEV}, "Action": "s3:*", "Resource": "arn:aws:s3:::bucket/*"},
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/pub/*"},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:SourceIp": "10.9.9.9"}},
+            },
+        ],
+    }
+)
+
+STEPS = st.fixed_dictionaries(
+    {
+        "caller": st.sampled_from(["user", "session", "anonymous"]),
+        "advance": st.sampled_from([0.0, 0.0, 0.3, 0.6, 1.0, 61.0]),
+        "secure": st.sampled_from([True, False, 1, 0]),
+        "ip": st.sampled_from(["10.0.0.1", "10.9.9.9", "198.51.100.7"]),
+        "agent": st.sampled_from(["boto3/1.0", "curl/8"]),
+        "region": st.sampled_from(["eu-west-1", "us-east-1"]),
+        "action": st.sampled_from(["s3:GetObject", "s3:PutObject"]),
+        "resource": st.sampled_from(["arn:aws:s3:::bucket/pub/a", "arn:aws:s3:::bucket/home/alice/x"]),
+        "account": st.sampled_from(["", DEV, PROD]),
+        "policy": st.booleans(),
+        "keys": st.sampled_from([None, {}, {"s3:x-amz-acl": "private"}, {"S3:x-amz-ACL": "public-read", "n": 3}]),
+    }
+)
+
+
+def call_for(world: World, tx: Any, caller: Caller, step: dict[str, Any]) -> CallContext:
+    services = world.services
+    return CallContext(
+        tx,
+        caller,
+        world.clock,
+        services.ids,
+        services.sealer,
+        "req",
+        "s3",
+        "GetObject",
+        world.clock.now(),
+        step["region"],
+        step["ip"],
+        step["agent"],
+        step["secure"],
+        services.authorizer,
+    )
+
+
+def facts(decision: Decision) -> tuple[Any, ...]:
+    return (decision.result, decision.gate, decision.statements, decision.reason, decision.errors)
+
+
+def step(**changes: Any) -> dict[str, Any]:
+    base = {"caller": "session", "advance": 0.0, "secure": True, "ip": "10.0.0.1", "agent": "boto3/1.0"}
+    base |= {"region": "eu-west-1", "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/pub/a"}
+    return base | {"account": DEV, "policy": False, "keys": None} | changes
+
+
+@example(steps=[step(advance=0.3), step(advance=0.3)])  # the MFA age turns over within one second
+@example(steps=[step(), step(secure=1), step(caller="anonymous", policy=True), step(caller="anonymous")])
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEPS, min_size=1, max_size=12))
+def test_a_cached_authorizer_decides_as_a_fresh_one(world: World, steps: list[dict[str, Any]]) -> None:
+    with world.services.store.transaction(write=False) as tx:
+        built = tx.get(Account, DEV) is not None  # Hypothesis runs every example on the same world
+    if not built:
+        world.account(DEV)
+        world.account(PROD)
+        world.user(DEV, "alice", IDENTITY)
+    user = Caller("user", DEV, f"arn:aws:iam::{DEV}:user/alice", "AIDAALICE", "AKIAALICE", "alice")
+    session = session_caller(40)
+    assert session.session is not None and session.session.mfa_time is not None
+    # MFA at half past a second: its age turns over mid-second, not with aws:CurrentTime
+    half = replace(session.session, mfa_time=session.session.mfa_time - timedelta(milliseconds=500))
+    callers = {"user": user, "session": replace(session, session=half), "anonymous": ANONYMOUS}
+    cached = world.services.authorizer
+    for step in steps:
+        world.clock.advance(step["advance"])
+        with world.services.store.transaction(write=False) as tx:
+            call = call_for(world, tx, callers[step["caller"]], step)
+            args = (call, step["action"], step["resource"])
+            kwargs: dict[str, Any] = {
+                "resource_account": step["account"],
+                "resource_policy": ("arn:aws:s3:::bucket", BUCKET_POLICY) if step["policy"] else None,
+                "keys": step["keys"],
+            }
+            fast = cached.decide(*args, **kwargs)
+            slow = Authorizer().decide(*args, **kwargs)  # no tracking store: nothing is reused
+        assert facts(fast) == facts(slow)
+        assert fast.context == slow.context
+        assert list(fast.context.keys.items()) == list(slow.context.keys.items())
+        assert fast.policies == slow.policies
+        assert render_json(fast) == render_json(slow)
