@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from rolegate.errors import AwsError, BadDigest, IncompleteBody, InvalidDigest, InvalidRequest, aws_error
-from rolegate.sigv4.verify import _slot_setters
+from rolegate.sigv4.verify import slot_setters
 
 XAmzContentSHA256Mismatch = aws_error("XAmzContentSHA256Mismatch", 400)
 S3NotImplemented = aws_error("NotImplemented", 501, sender_fault=False)
@@ -199,8 +199,8 @@ class PayloadClaims:
 
 # Built per request through slot descriptors, as `rolegate.sigv4.verify` builds its records: a frozen dataclass's
 # generated __init__ cost more than the rest of reading the claims.
-_CLAIM_ALGORITHM, _CLAIM_EXPECTED = _slot_setters(ChecksumClaim, "algorithm expected")
-_CLAIMS_SHA256, _CLAIMS_MD5, _CLAIMS_CHECKSUM, _CLAIMS_TRAILER = _slot_setters(
+_CLAIM_ALGORITHM, _CLAIM_EXPECTED = slot_setters(ChecksumClaim, "algorithm expected")
+_CLAIMS_SHA256, _CLAIMS_MD5, _CLAIMS_CHECKSUM, _CLAIMS_TRAILER = slot_setters(
     PayloadClaims, "content_sha256 content_md5 checksum trailer"
 )
 

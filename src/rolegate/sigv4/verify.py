@@ -118,7 +118,7 @@ class HttpRequestView:
     _query: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     # Written out rather than generated: a frozen dataclass's __init__ stores each field through
-    # object.__setattr__, which cost as much as grouping the headers (see `_slot_setters` below).
+    # object.__setattr__, which cost as much as grouping the headers (see `slot_setters` below).
     def __init__(
         self, method: str, raw_path: str, raw_query: str, headers: list[tuple[str, str]], payload_hash: str
     ) -> None:
@@ -259,13 +259,13 @@ class VerifiedRequest:
 #
 # A frozen dataclass's generated __init__ stores each field through object.__setattr__, which made building the
 # three records of one verification cost about as much as hashing its canonical request. Storing through the
-# slot descriptors yields the same objects, every field set, in half the time. `_slot_setters` checks the names
+# slot descriptors yields the same objects, every field set, in half the time. `slot_setters` checks the names
 # against the class's fields at import, so a field added later cannot be left unset.
 
 _Setter = Callable[[object, Any], None]
 
 
-def _slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
+def slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
     declared = " ".join(item.name for item in fields(cls))
     if names != declared:
         raise TypeError(f"{cls.__name__} declares {declared!r}, not {names!r}")
@@ -280,8 +280,8 @@ def _slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
     _VIEW_PAYLOAD_HASH,
     _VIEW_INDEX,
     _VIEW_QUERY_PAIRS,
-) = _slot_setters(HttpRequestView, "method raw_path raw_query headers payload_hash _index _query")
-_SCOPE_DATE, _SCOPE_REGION, _SCOPE_SERVICE, _SCOPE_TERMINATOR = _slot_setters(
+) = slot_setters(HttpRequestView, "method raw_path raw_query headers payload_hash _index _query")
+_SCOPE_DATE, _SCOPE_REGION, _SCOPE_SERVICE, _SCOPE_TERMINATOR = slot_setters(
     CredentialScope, "date region service terminator"
 )
 (
@@ -294,7 +294,7 @@ _SCOPE_DATE, _SCOPE_REGION, _SCOPE_SERVICE, _SCOPE_TERMINATOR = _slot_setters(
     _CREDS_TOKEN,
     _CREDS_EXPIRES,
     _CREDS_PRESIGNED,
-) = _slot_setters(
+) = slot_setters(
     SignedCredentials,
     "access_key_id scope signed_headers signature request_date request_time session_token expires presigned",
 )
@@ -308,7 +308,7 @@ _SCOPE_DATE, _SCOPE_REGION, _SCOPE_SERVICE, _SCOPE_TERMINATOR = _slot_setters(
     _VERIFIED_SIGNATURE,
     _VERIFIED_SIGNER,
     _VERIFIED_VERSION,
-) = _slot_setters(
+) = slot_setters(
     VerifiedRequest,
     "access_key_id session_token region service signed_at presigned signature signer signature_version",
 )
