@@ -38,7 +38,7 @@ from rolegate.sigv4.verify import (
     _new_scope,
     _new_verified,
     _parse_amz_date,
-    _slot_setters,
+    slot_setters,
     parse_credentials,
     verify,
 )
@@ -110,7 +110,7 @@ def test_records_built_through_slots_equal_the_dataclass_constructors() -> None:
 
 def test_slot_setters_refuse_a_field_list_that_drifted() -> None:
     with pytest.raises(TypeError, match="declares"):
-        _slot_setters(CredentialScope, "date region service")
+        slot_setters(CredentialScope, "date region service")
 
 
 def test_view_groups_headers_and_decodes_the_query_once() -> None:
