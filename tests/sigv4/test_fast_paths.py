@@ -38,8 +38,8 @@ from rolegate.sigv4.verify import (
     _new_scope,
     _new_verified,
     _parse_amz_date,
-    slot_setters,
     parse_credentials,
+    slot_setters,
     verify,
 )
 
