@@ -18,6 +18,7 @@ from rolegate.store.codec import to_payload
 from rolegate.store.interface import Conflict, Store
 from rolegate.store.memory import MemoryStore
 from rolegate.store.records import Attachment, AuditEvent, InlineBlob, Role, S3Object, Session, User
+from rolegate.store.sql import store as sql_store
 from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.store import SqlStore
 
@@ -305,3 +306,26 @@ def test_a_database_from_before_object_bytes_in_rows_gains_the_column_on_open(tm
     finally:
         store.close()
     SqlStore(url).close()  # opening again finds the column there and leaves it
+
+
+def test_a_prepared_record_is_written_from_the_row_encoded_before_its_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prepare` encodes the record outside the writers' lock; the put inside uses that row, once, and only
+    for that very record."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'prepared.sqlite'}")
+    encoded: list[str] = []
+    real_row = sql_store._row
+    monkeypatch.setattr(sql_store, "_row", lambda record: encoded.append(record.key) or real_row(record))
+    first = S3Object("b", "first", 1, '"e"', NOW, inline=True, data=b"1")
+    other = S3Object("b", "other", 1, '"e"', NOW, inline=True, data=b"2")
+    store.prepare(first)
+    assert encoded == ["first"]
+    with store.transaction() as tx:
+        tx.put(other)  # not the prepared record: encoded in the transaction
+        tx.put(first)  # the prepared row
+        tx.put(first)  # used once: encoded again
+    assert encoded == ["first", "other", "first"]
+    with store.transaction(write=False) as tx:
+        assert tx.get(S3Object, "b", "first") == first and tx.get(S3Object, "b", "other") == other
+    store.close()

@@ -79,6 +79,10 @@ class LazyTransaction:
             del self._written[written]
         return count
 
+    def prepare(self, record: Record) -> None:
+        if self._tx is None:
+            self._store.prepare(record)
+
     def get_current(self, kind: type[R], *key: str) -> R | None:
         """`get` in a write transaction, answered from the read cache when the row there is provably the
         row as it is: the table is unchanged since it was filed, and this transaction has not written it."""
@@ -166,6 +170,13 @@ def get_ahead(tx: Transaction, kind: type[R], *key: str) -> R | None:
 def unchanged_since_ahead(tx: Transaction, kind: type[Record], *key: str) -> bool:
     """`LazyTransaction.unchanged_since_ahead`; False for plain transactions (the caller re-reads)."""
     return isinstance(tx, LazyTransaction) and tx.unchanged_since_ahead(kind, *key)
+
+
+def prepare(tx: Transaction, record: Record) -> None:
+    """Tell the store of a lazy transaction that has not begun that `record` will be written next (see
+    `Store.prepare`); nothing for other transactions."""
+    if isinstance(tx, LazyTransaction):
+        tx.prepare(record)
 
 
 def get_current(tx: Transaction, kind: type[R], *key: str) -> R | None:

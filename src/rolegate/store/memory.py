@@ -96,5 +96,8 @@ class MemoryStore:
             if committed is not None and tx.written:
                 committed(set(tx.written))
 
+    def prepare(self, record: Record) -> None:
+        return None  # nothing to encode
+
     def close(self) -> None:
         self._tables = {}

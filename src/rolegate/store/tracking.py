@@ -18,6 +18,7 @@ from typing import Any
 
 from rolegate.store.generations import Generations
 from rolegate.store.interface import Store, Transaction
+from rolegate.store.records import Record
 
 
 class TrackingStore:
@@ -47,6 +48,11 @@ class TrackingStore:
 
     def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         return self.generations.stamp(tables)
+
+    def prepare(self, record: Record) -> None:
+        prepare = getattr(self.inner, "prepare", None)  # a hint: stores (and test doubles) may lack it
+        if prepare is not None:
+            prepare(record)
 
     def close(self) -> None:
         self.generations.close()

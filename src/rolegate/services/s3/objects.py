@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from rolegate.services.context import CallContext
-from rolegate.services.lazy_transaction import get_current
+from rolegate.services.lazy_transaction import get_current, prepare
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
     authorize,
@@ -110,20 +110,11 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     fields = object_fields(params)
     info = write_body(call, params, inline=True)
     with removed_on_error(call, info):
-        # Authorized before the write transaction begins, so the write lock is held only for the writes.
+        # Authorized, and the new row built, before the write transaction begins: the writers' lock is held
+        # only for the reads that must see the latest commit and for the writes.
         keys = header_keys(params) | request_tag_keys(fields["tags"])
         bucket = bucket_of(call, params, ahead=True)
         authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
-
-        def recheck(current: Bucket) -> None:
-            check_expected_owner(current, params.get("ExpectedBucketOwner"))
-            authorize(call, "s3:PutObject", object_arn(current.name, key), current, keys)
-
-        bucket = still_current(call, bucket, recheck)
-        purge(call)
-        existing = get_current(call.tx, S3Object, bucket.name, key)
-        check_write_conditions(existing, params, key)
-        checksum = verified_checksum(params.get("Body"))
         obj = S3Object(
             bucket.name,
             key,
@@ -131,11 +122,21 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             etag_of(info.md5),
             stamp(call.now),
             blob=info.name,
-            checksum=checksum,
+            checksum=verified_checksum(params.get("Body")),
             inline=info.data is not None,
             data=info.data,
             **fields,
         )
+        prepare(call.tx, obj)
+
+        def recheck(current: Bucket) -> None:
+            check_expected_owner(current, params.get("ExpectedBucketOwner"))
+            authorize(call, "s3:PutObject", object_arn(current.name, key), current, keys)
+
+        still_current(call, bucket, recheck)  # opens the write transaction
+        purge(call)
+        existing = get_current(call.tx, S3Object, bucket.name, key)
+        check_write_conditions(existing, params, key)
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)

@@ -39,6 +39,26 @@ def _row(record: Record) -> dict[str, Any]:
     return values
 
 
+class _PreparedRow(threading.local):
+    """The row of the record this thread said it will write next (`SqlStore.prepare`)."""
+
+    record: Record | None = None
+    row: dict[str, Any] | None = None
+
+
+_PREPARED = _PreparedRow()
+
+
+def _row_of(record: Record) -> dict[str, Any]:
+    """`_row`, or the row prepared for this very record before its transaction began."""
+    prepared = _PREPARED
+    if prepared.record is record and prepared.row is not None:
+        row = prepared.row
+        prepared.record = prepared.row = None
+        return row
+    return _row(record)
+
+
 def _condition(kind: type[Record], fields: tuple[str, ...]) -> Any:
     table = table_for(kind)
     return and_(*(table.c[n] == bindparam(f"w_{n}") for n in fields)) if fields else None
@@ -185,7 +205,7 @@ class SqlTransaction:
             self.cursor.execute("RELEASE SAVEPOINT rolegate_insert")
 
     def insert(self, record: Record) -> None:
-        self._insert(type(record), [_row(record)])
+        self._insert(type(record), [_row_of(record)])
         self.written.add(record.TABLE)
 
     def append_many(self, records: Sequence[Record]) -> None:
@@ -201,9 +221,9 @@ class SqlTransaction:
         upsert = self.statements.upsert(kind)
         if upsert is None:
             self.delete(kind, *(str(getattr(record, n)) for n in kind.KEY))
-            self._insert(kind, [_row(record)])
+            self._insert(kind, [_row_of(record)])
         else:
-            self.cursor.execute(upsert.sql, upsert.parameters(_row(record)))
+            self.cursor.execute(upsert.sql, upsert.parameters(_row_of(record)))
         self.written.add(kind.TABLE)
 
     def delete(self, kind: type[R], *key: str) -> bool:
@@ -246,6 +266,11 @@ class SqlStore:
         writer_lock.py); read-only ones run on a snapshot. Commits when the block ends, rolls back when it
         raises; `committed` runs after the commit, while the writers' lock is still held."""
         return _Block(self, write, committed)
+
+    def prepare(self, record: Record) -> None:
+        """Encode the record this thread will write next now, before its transaction takes the writers'
+        lock, so the lock is held for the statement and not for the encoding."""
+        _PREPARED.record, _PREPARED.row = record, _row(record)
 
     def _connection(self) -> tuple[Any, bool]:
         """(driver connection, whether to hand it back after the transaction). A SQLite file gets one
