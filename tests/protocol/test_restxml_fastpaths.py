@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_restxml_support import s3_operation
+from test_restxml_support import route_header_names, route_query_keys, s3_operation
 
 from rolegate.errors import AwsError
 from rolegate.protocol.models import as_utc, service_model
@@ -28,16 +28,6 @@ from rolegate.protocol.restxml_values import HEADER, format_http_date, scalar_te
 
 METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD", "get", "PATCH"]
 SEGMENTS = ["b", "k", "", "a%20b", "WriteGetObjectResponse", "x/y"]
-
-
-def _query_keys() -> list[str]:
-    keys = {key for route in routes() for key, _ in route.literals}
-    keys |= {name for route in routes() for where, name in route.required if where == "querystring"}
-    return sorted(keys)
-
-
-def _header_names() -> list[str]:
-    return sorted({name for route in routes() for where, name in route.required if where == "header"})
 
 
 def _linear_match(
@@ -78,8 +68,8 @@ def _indexed_match(
     method=st.sampled_from(METHODS),
     segments=st.lists(st.sampled_from(SEGMENTS), max_size=4),
     trailing=st.booleans(),
-    query=st.dictionaries(st.sampled_from(_query_keys()), st.lists(st.sampled_from(["", "2", "x"]), min_size=1)),
-    headers=st.sets(st.sampled_from(_header_names())),
+    query=st.dictionaries(st.sampled_from(route_query_keys()), st.lists(st.sampled_from(["", "2", "x"]), min_size=1)),
+    headers=st.sets(st.sampled_from(route_header_names())),
 )
 def test_the_route_index_picks_what_a_scan_of_every_route_picks(
     method: str, segments: list[str], trailing: bool, query: dict[str, list[str]], headers: set[str]

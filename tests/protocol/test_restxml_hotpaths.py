@@ -16,11 +16,11 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_restxml_support import s3_operation
+from test_restxml_support import route_header_names, route_query_keys, s3_operation
 
 from rolegate.errors import AwsError
 from rolegate.protocol.restxml import s3_response, split_bucket_host
-from rolegate.protocol.restxml_routes import _candidates, _rank, match_route, routes
+from rolegate.protocol.restxml_routes import _candidates, _rank, match_route
 from rolegate.protocol.restxml_uri import percent_decode
 
 HOST_PARTS = ["b", "B", "s3", "localhost", "LocalHost", "example", "", "-", "[::1]", "a%2Fb", "x y"]
@@ -108,22 +108,13 @@ def _two_step_match(method: str, path: str, query: dict[str, list[str]], headers
     return "error", first.missing(query, headers)[0]
 
 
-def _query_keys() -> list[str]:
-    keys = {key for route in routes() for key, _ in route.literals}
-    return sorted(keys | {name for route in routes() for where, name in route.required if where == "querystring"})
-
-
-def _header_names() -> list[str]:
-    return sorted({name for route in routes() for where, name in route.required if where == "header"})
-
-
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     method=st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD", "head", "PATCH"]),
     segments=st.lists(st.sampled_from(["b", "k", "", "x/y", "%2F"]), max_size=4),
     trailing=st.booleans(),
-    query=st.dictionaries(st.sampled_from(_query_keys()), st.lists(st.sampled_from(["", "2", "x"]), min_size=1)),
-    headers=st.sets(st.sampled_from(_header_names())),
+    query=st.dictionaries(st.sampled_from(route_query_keys()), st.lists(st.sampled_from(["", "2", "x"]), min_size=1)),
+    headers=st.sets(st.sampled_from(route_header_names())),
 )
 def test_the_one_pass_router_picks_what_the_two_steps_pick(
     method: str, segments: list[str], trailing: bool, query: dict[str, list[str]], headers: set[str]

@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from rolegate.protocol import models
 from rolegate.protocol.restxml import parse_s3_request, s3_error_response, s3_response, split_bucket_host
+from rolegate.protocol.restxml_routes import routes
 
 ENDPOINT = "http://127.0.0.1:9000"
 WHEN = datetime(2026, 11, 23, 19, 3, 6, tzinfo=UTC)
@@ -164,3 +165,15 @@ def sample(shape: Any, name: str, depth: int = 0) -> Any:
     if kind in ("float", "double"):
         return 1.5
     raise AssertionError(f"no sample for {kind}")
+
+
+def route_query_keys() -> list[str]:
+    """Every query key some S3 route names (as a literal or a required member), for generated requests."""
+    keys = {key for route in routes() for key, _ in route.literals}
+    keys |= {name for route in routes() for where, name in route.required if where == "querystring"}
+    return sorted(keys)
+
+
+def route_header_names() -> list[str]:
+    """Every header some S3 route requires, for generated requests."""
+    return sorted({name for route in routes() for where, name in route.required if where == "header"})

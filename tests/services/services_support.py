@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rolegate.clock import FixedClock
-from rolegate.services.context import Caller
+from rolegate.services.context import CallContext, Caller
 from rolegate.services.dispatch import RequestFacts, Services
 from rolegate.services.world import create_account, create_root_key
 from rolegate.store.records import AccessKey, Attachment, Group, GroupMember, InlinePolicy, Role, User
@@ -32,6 +32,28 @@ class World:
         self.services = services
         self.clock = clock
         self._requests = 0
+
+    def s3_context(
+        self, tx: Any, caller: Caller, *, region: str, source_ip: str, user_agent: str, secure: bool
+    ) -> CallContext:
+        """The context of an S3 GetObject call by `caller` from the given client, for calling the authorizer."""
+        services = self.services
+        return CallContext(
+            tx,
+            caller,
+            self.clock,
+            services.ids,
+            services.sealer,
+            "req",
+            "s3",
+            "GetObject",
+            self.clock.now(),
+            region,
+            source_ip,
+            user_agent,
+            secure,
+            services.authorizer,
+        )
 
     def account(self, account_id: str) -> Caller:
         with self.services.store.transaction() as tx:

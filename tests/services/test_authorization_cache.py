@@ -68,22 +68,8 @@ STEPS = st.fixed_dictionaries(
 
 
 def call_for(world: World, tx: Any, caller: Caller, step: dict[str, Any]) -> CallContext:
-    services = world.services
-    return CallContext(
-        tx,
-        caller,
-        world.clock,
-        services.ids,
-        services.sealer,
-        "req",
-        "s3",
-        "GetObject",
-        world.clock.now(),
-        step["region"],
-        step["ip"],
-        step["agent"],
-        step["secure"],
-        services.authorizer,
+    return world.s3_context(
+        tx, caller, region=step["region"], source_ip=step["ip"], user_agent=step["agent"], secure=step["secure"]
     )
 
 

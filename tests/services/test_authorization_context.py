@@ -12,7 +12,7 @@ from services_support import DEV, NOW, World, allow, doc
 
 from rolegate.policy import Decision
 from rolegate.services.authorization import SecondKeys
-from rolegate.services.context import CallContext, Caller
+from rolegate.services.context import Caller
 from rolegate.store.records import Session, User
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -22,21 +22,8 @@ OBJECT = "arn:aws:s3:::bucket/key"
 def decide(world: World, caller: Caller, keys: dict[str, Any] | None = None) -> Decision:
     services = world.services
     with services.store.transaction(write=False) as tx:
-        call = CallContext(
-            tx,
-            caller,
-            world.clock,
-            services.ids,
-            services.sealer,
-            "req",
-            "s3",
-            "GetObject",
-            world.clock.now(),
-            "eu-west-1",
-            "198.51.100.7",
-            "agent/1.0",
-            True,
-            services.authorizer,
+        call = world.s3_context(
+            tx, caller, region="eu-west-1", source_ip="198.51.100.7", user_agent="agent/1.0", secure=True
         )
         decision: Decision = services.authorizer.decide(call, "s3:GetObject", OBJECT, keys=keys)
         return decision

@@ -61,7 +61,7 @@ def shown_decisions(decisions: list[Decision]) -> tuple[Decision | None, Decisio
 
 def needs_explanation(call: CallContext) -> bool:
     """Whether the call's event carries an explanation (a decision that was not Allowed)."""
-    return any(decision.result is not Result.ALLOWED for decision in call.decisions)
+    return shown_decisions(call.decisions)[0] is not None
 
 
 def record_call(call: CallContext, params: dict[str, Any], error: Exception | None) -> AuditEvent:

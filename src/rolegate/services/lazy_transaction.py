@@ -59,11 +59,13 @@ class LazyTransaction:
 
     def put(self, record: Record) -> None:
         self._open().put(record)
-        if record.WRITE_THROUGH:
-            self._written[(type(record), key_of(record))] = record
+        self._note(record)
 
     def insert(self, record: Record) -> None:
         self._open().insert(record)
+        self._note(record)
+
+    def _note(self, record: Record) -> None:
         if record.WRITE_THROUGH:
             self._written[(type(record), key_of(record))] = record
 
@@ -87,8 +89,9 @@ class LazyTransaction:
         """`get` in a write transaction, answered from the read cache when the row there is provably the
         row as it is: the table is unchanged since it was filed, and this transaction has not written it."""
         tx = self._open()
-        if kind.WRITE_THROUGH and self._writes_through() and kind.TABLE not in tx.written and self._cache:
-            found, record = self._cache.current(kind, key)
+        cache = self._cache
+        if cache is not None and kind.WRITE_THROUGH and self._writes_through() and kind.TABLE not in tx.written:
+            found, record = cache.current(kind, key)
             if found:
                 return record
         return tx.get(kind, *key)
@@ -121,11 +124,11 @@ class LazyTransaction:
         announce their commits before the next one begins (store/tracking.py); elsewhere False, so the
         caller re-reads."""
         stamp = None if self._ahead is None else self._ahead.get((kind, key))
-        tracking = None if self._cache is None else self._cache.tracking
-        if stamp is None or not self._write or tracking is None or not tracking.serializes_writers:
+        cache = self._cache
+        if stamp is None or cache is None or not self._writes_through():
             return False
         self._open()
-        return tracking.stamp((kind.TABLE,))[0] == stamp
+        return cache.tracking.stamp((kind.TABLE,))[0] == stamp
 
     def inline_bytes(self, name: str) -> bytes | None:
         """An inline blob's bytes (immutable: cached by name whatever the transaction)."""

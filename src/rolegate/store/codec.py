@@ -37,9 +37,10 @@ def _decoder(hint: Any) -> Decoder | None:
         return lambda value: None if value is None else datetime.fromisoformat(value)
     if args and datetime in args:  # Optional[datetime]
         return lambda value: datetime.fromisoformat(value) if isinstance(value, str) else value
-    optional = [_decoder(arg) for arg in args if typing.get_origin(arg) is tuple] if type(None) in args else []
-    if optional and optional[0] is not None:  # Optional[tuple[...]]: JSON gave a list back
-        return optional[0]
+    if type(None) in args:  # Optional[tuple[...]]: JSON gave a list back (the tuple decoder passes None on)
+        inner = next((arg for arg in args if typing.get_origin(arg) is tuple), None)
+        if inner is not None:
+            return _decoder(inner)
     if typing.get_origin(hint) is tuple:
         inner = (_decoder(args[0]) if args else None) or _identity
         if inner is _identity:
