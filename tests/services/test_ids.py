@@ -1,4 +1,4 @@
-"""Request ids are the version 4 UUIDs `uuid.UUID` would make from the same bits."""
+"""Request ids are version 7 UUIDs (RFC 9562): the millisecond clock, then the fast generator's bits."""
 
 from __future__ import annotations
 
@@ -8,12 +8,25 @@ import uuid
 from rolegate.ids import Ids
 
 
-def test_request_ids_are_what_uuid_makes_of_the_same_bits() -> None:
-    ids = Ids(random.Random(3))
+def test_request_ids_are_version_7_uuids_of_the_clock_and_the_random_bits() -> None:
+    clock = iter(range(1_700_000_000_000, 1_700_000_020_000))
+    ids = Ids(random.Random(3), milliseconds=lambda: next(clock))
     twin = random.Random()  # a generator that repeats the ids' draws
     twin.setstate(ids._fast.getstate())
-    for _ in range(20_000):
-        made = ids.request_id()
-        expected = uuid.UUID(int=twin.getrandbits(128), version=4)
-        assert made == str(expected)
-        assert uuid.UUID(made).version == 4 and uuid.UUID(made).variant == uuid.RFC_4122
+    for millisecond in range(1_700_000_000_000, 1_700_000_020_000):
+        text = ids.request_id()
+        made = uuid.UUID(text)
+        assert text == str(made)  # the canonical form: lower-case hex in 8-4-4-4-12 groups
+        assert made.version == 7 and made.variant == uuid.RFC_4122
+        assert made.int >> 80 == millisecond
+        bits = twin.getrandbits(80)
+        assert made.int & ((1 << 62) - 1) == bits & ((1 << 62) - 1)  # rand_b
+        assert (made.int >> 64) & 0xFFF == (bits >> 64) & 0xFFF  # rand_a
+
+
+def test_request_ids_sort_by_time_and_stay_unique() -> None:
+    ids = Ids()
+    made = [ids.request_id() for _ in range(20_000)]
+    assert len(set(made)) == len(made)
+    times = [uuid.UUID(m).int >> 80 for m in made]
+    assert times == sorted(times)

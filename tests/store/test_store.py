@@ -329,3 +329,59 @@ def test_a_prepared_record_is_written_from_the_row_encoded_before_its_transactio
     with store.transaction(write=False) as tx:
         assert tx.get(S3Object, "b", "first") == first and tx.get(S3Object, "b", "other") == other
     store.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    etag=st.text(max_size=40),
+    blob=st.text(max_size=40),
+    size=st.integers(min_value=0, max_value=5 * 1024**4),
+    inline=st.booleans(),
+    parts=st.integers(min_value=0, max_value=10_000),
+)
+def test_get_fields_reads_what_get_decodes(
+    store: Store, etag: str, blob: str, size: int, inline: bool, parts: int
+) -> None:
+    """The fields a caller asks for are those of the decoded record, whether the store reads them without
+    decoding (SQLite's JSON functions) or not; scalar strings keep any character."""
+    record = S3Object("b", "k\u00e9y", size, etag, NOW, blob=blob, parts_count=parts, inline=inline, data=b"x")
+    names = ("etag", "blob", "size", "inline", "parts_count", "upload_id")
+    with store.transaction() as tx:
+        tx.put(record)
+    with store.transaction(write=False) as tx:
+        fields = tx.get_fields(S3Object, ("b", "k\u00e9y"), names)
+        assert tx.get_fields(S3Object, ("b", "other"), names) is None
+    assert fields == tuple(getattr(record, name) for name in names)
+    assert [type(v) for v in fields] == [str, str, int, bool, int, str]
+
+
+@pytest.mark.parametrize("blob", ["\x00", "a\x00b", "\ud800", "x\udfffy", "\ud7ff", "\\u0000", "\u00e9\u4e2d"])
+def test_get_fields_gives_back_strings_sqlite_json_would_not(store: Store, blob: str) -> None:
+    """SQLite's JSON functions cut strings at NUL and cannot return surrogates: such rows are decoded."""
+    with store.transaction() as tx:
+        tx.put(S3Object("b", "k", 1, '"e"', NOW, blob=blob, upload_id="u"))
+    with store.transaction(write=False) as tx:
+        assert tx.get_fields(S3Object, ("b", "k"), ("blob", "upload_id")) == (blob, "u")
+
+
+def test_get_fields_decodes_what_json_cannot_project_and_defaults_what_a_payload_lacks(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'fields.sqlite'}")
+    try:
+        record = S3Object("b", "k", 3, '"e"', NOW, inline=True, data=b"abc", tags=(("a", "1"),))
+        with store.transaction() as tx:
+            tx.put(record)
+            # A row written before `parts_count` and `inline` existed: its payload lacks them.
+            payload = to_payload(S3Object("b", "old", 3, '"e"', NOW, blob="f"))
+            payload = payload.replace(',"inline":false', "").replace(',"parts_count":0', "")
+            assert '"inline"' not in payload and '"parts_count"' not in payload
+            tx.cursor.execute("INSERT INTO s3_objects (bucket, key, payload) VALUES ('b', 'old', ?)", (payload,))
+        with store.transaction(write=False) as tx:
+            # Not scalar payload fields: read by decoding the record.
+            assert tx.get_fields(S3Object, ("b", "k"), ("last_modified", "tags", "data")) == (
+                NOW,
+                (("a", "1"),),
+                b"abc",
+            )
+            assert tx.get_fields(S3Object, ("b", "old"), ("inline", "parts_count", "blob")) == (False, 0, "f")
+    finally:
+        store.close()

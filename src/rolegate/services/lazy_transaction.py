@@ -85,16 +85,19 @@ class LazyTransaction:
         if self._tx is None:
             self._store.prepare(record)
 
-    def get_current(self, kind: type[R], *key: str) -> R | None:
-        """`get` in a write transaction, answered from the read cache when the row there is provably the
-        row as it is: the table is unchanged since it was filed, and this transaction has not written it."""
+    def current_fields(
+        self, kind: type[Record], key: tuple[str, ...], names: tuple[str, ...]
+    ) -> tuple[Any, ...] | None:
+        """Fields of a row in a write transaction: from the read cache when the row there is provably the row
+        as it is (the table is unchanged since it was filed, and this transaction has not written it), else
+        read from the store without decoding the whole record (`Transaction.get_fields`)."""
         tx = self._open()
         cache = self._cache
         if cache is not None and kind.WRITE_THROUGH and self._writes_through() and kind.TABLE not in tx.written:
             found, record = cache.current(kind, key)
             if found:
-                return record
-        return tx.get(kind, *key)
+                return None if record is None else tuple(getattr(record, name) for name in names)
+        return tx.get_fields(kind, key, names)
 
     def get(self, kind: type[R], *key: str) -> R | None:
         return self._open().get(kind, *key)
@@ -182,11 +185,13 @@ def prepare(tx: Transaction, record: Record) -> None:
         tx.prepare(record)
 
 
-def get_current(tx: Transaction, kind: type[R], *key: str) -> R | None:
-    """`LazyTransaction.get_current` for lazy transactions; plain ones read directly."""
+def current_fields(
+    tx: Transaction, kind: type[Record], key: tuple[str, ...], names: tuple[str, ...]
+) -> tuple[Any, ...] | None:
+    """`LazyTransaction.current_fields` for lazy transactions; plain ones read the fields directly."""
     if isinstance(tx, LazyTransaction):
-        return tx.get_current(kind, *key)
-    return tx.get(kind, *key)
+        return tx.current_fields(kind, key, names)
+    return tx.get_fields(kind, key, names)
 
 
 def cached_get(tx: Transaction, kind: type[R], *key: str) -> R | None:

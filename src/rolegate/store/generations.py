@@ -5,6 +5,8 @@ they read are unchanged. With several server processes on one database, each com
 every process sees, so the counters live in a memory-mapped file: a writer bumps its tables' slots under an
 exclusive `flock` after its commit, readers read the slots without locking (aligned 8-byte words). A reader
 that races a commit caches data at least as new as its stamp claims, and the next comparison discards it.
+Where every writer already holds one lock that excludes all others while it announces its commit (SQLite's
+writers' lock, store/sql/writer_lock.py), the bump needs no lock of its own (`exclusive`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class Generations:
         self._values: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def bump(self, tables: set[str]) -> None:
+    def bump(self, tables: set[str], exclusive: bool = False) -> None:
+        """`exclusive`: the caller holds a lock that keeps every other writer out (see the module doc)."""
         with self._lock:
             for table in tables:
                 self._values[table] = self._values.get(table, 0) + 1
@@ -64,14 +67,20 @@ class SharedGenerations(Generations):
     def _slot(table: str) -> int:
         return zlib.crc32(table.encode()) % SLOTS
 
-    def bump(self, tables: set[str]) -> None:
+    def bump(self, tables: set[str], exclusive: bool = False) -> None:
+        if exclusive:  # every process's writers take turns on one lock, held now: no other bump can interleave
+            self._add(tables)
+            return
         with self._lock:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)
             try:
-                for slot in {self._slot(t) for t in tables}:
-                    self._words[slot] += 1
+                self._add(tables)
             finally:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def _add(self, tables: set[str]) -> None:
+        for slot in {self._slot(t) for t in tables}:
+            self._words[slot] += 1
 
     def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         indexes = self._indexes.get(tables)

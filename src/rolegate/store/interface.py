@@ -27,6 +27,11 @@ class Transaction(Protocol):
         """The record with this key (folded fields compare case-insensitively), or None."""
         ...
 
+    def get_fields(self, kind: type[R], key: tuple[str, ...], names: tuple[str, ...]) -> tuple[Any, ...] | None:
+        """Some fields of the record with this key, in the order named, or None. For a caller that needs a few
+        scalar fields of a record it will not keep: a store may read them without decoding the record."""
+        ...
+
     def find(self, kind: type[R], **where: Any) -> list[R]:
         """Records whose key/indexed fields equal the given values, in key order."""
         ...

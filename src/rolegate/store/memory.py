@@ -32,6 +32,10 @@ class MemoryTransaction:
         found = self._table(kind).get(folded_key)
         return found if isinstance(found, kind) else None
 
+    def get_fields(self, kind: type[R], key: tuple[str, ...], names: tuple[str, ...]) -> tuple[Any, ...] | None:
+        found = self.get(kind, *key)
+        return None if found is None else tuple(getattr(found, name) for name in names)
+
     def find(self, kind: type[R], **where: Any) -> list[R]:
         check_where(kind, where)
         wanted = {n: folded(kind, n, v) for n, v in where.items()}

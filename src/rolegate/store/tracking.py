@@ -37,14 +37,15 @@ class TrackingStore:
         return _BumpAfter(self.inner.transaction(write, committed), self.generations)
 
     def _announcer(self, committed: Callable[[set[str]], None] | None) -> Callable[[set[str]], None]:
-        if committed is None:
-            return self.generations.bump
+        """The hook runs while the writers' lock is held: the bump is exclusive without a lock of its own."""
+        bump = self.generations.bump
 
-        def both(tables: set[str]) -> None:
-            self.generations.bump(tables)
-            committed(tables)
+        def announce(tables: set[str]) -> None:
+            bump(tables, True)
+            if committed is not None:
+                committed(tables)
 
-        return both
+        return announce
 
     def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         return self.generations.stamp(tables)

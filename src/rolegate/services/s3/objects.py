@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from rolegate.services.context import CallContext
-from rolegate.services.lazy_transaction import get_current, prepare
+from rolegate.services.lazy_transaction import current_fields, prepare
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
     authorize,
@@ -42,7 +42,16 @@ from rolegate.services.s3.reads import (
     select_range,
 )
 from rolegate.services.s3.rules import check_key, header_tags, metadata_of, refuse_customer_keys
-from rolegate.services.s3.storage import drop_object, purge, release, removed_on_error, stream, write_body
+from rolegate.services.s3.storage import (
+    REPLACED_FIELDS,
+    Replaced,
+    drop_object,
+    purge,
+    release,
+    removed_on_error,
+    stream,
+    write_body,
+)
 from rolegate.store.records import Bucket, S3Object, Tags
 
 MAX_DELETE_KEYS = 1000
@@ -92,7 +101,7 @@ def object_fields(params: Mapping[str, Any], tags: Tags | None = None) -> dict[s
     }
 
 
-def check_write_conditions(existing: S3Object | None, params: Mapping[str, Any], key: str) -> None:
+def check_write_conditions(existing: S3Object | Replaced | None, params: Mapping[str, Any], key: str) -> None:
     """Conditional writes: If-None-Match: * refuses to overwrite; If-Match needs the current ETag."""
     if_none_match, if_match = params.get("IfNoneMatch"), params.get("IfMatch")
     if if_none_match is not None and existing is not None and etag_matches(str(if_none_match), existing.etag):
@@ -135,7 +144,8 @@ def put_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
         still_current(call, bucket, recheck)  # opens the write transaction
         purge(call)
-        existing = get_current(call.tx, S3Object, bucket.name, key)
+        current = current_fields(call.tx, S3Object, (bucket.name, key), REPLACED_FIELDS)
+        existing = None if current is None else Replaced(*current)
         check_write_conditions(existing, params, key)
         call.tx.put(obj)
         if existing is not None:

@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from rolegate.errors import IncompleteBody
 from rolegate.services.context import CallContext
@@ -48,6 +48,19 @@ class StoredBody:
     size: int
     md5: bytes
     data: bytes | None = None
+
+
+class Replaced(NamedTuple):
+    """What an overwrite needs of the object it replaces: its ETag for conditional writes, and where its bytes
+    are, to release them. Read without decoding the whole object (`current_fields`)."""
+
+    etag: str
+    blob: str
+    upload_id: str
+    inline: bool
+
+
+REPLACED_FIELDS = Replaced._fields
 
 
 def blobs_of(call: CallContext) -> BlobStore:
@@ -190,7 +203,7 @@ def drop_object(call: CallContext, obj: S3Object) -> None:
     release(call, obj)
 
 
-def release(call: CallContext, obj: S3Object) -> None:
+def release(call: CallContext, obj: S3Object | Replaced) -> None:
     """Hand the bytes of a replaced or deleted object to the graveyard (its row is already gone or replaced)."""
     if obj.upload_id:
         drop_parts(call, parts_of(call, obj.upload_id))

@@ -10,14 +10,29 @@ records which tables it wrote, so callers can invalidate caches precisely.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 import threading
+import typing
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Delete, Dialect, Insert, Select, and_, bindparam, delete, func, insert, select
+from sqlalchemy import (
+    Delete,
+    Dialect,
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -110,6 +125,55 @@ def _build_upsert(kind: type[Record], dialect_name: str) -> Any:
     return statement.on_conflict_do_update(index_elements=[table.c[n] for n in kind.KEY], set_=replaced)
 
 
+_SCALARS: dict[Any, Callable[[Any], Any]] = {str: str, int: int, bool: bool}
+
+
+# Escapes SQLite's JSON functions do not give back as Python does: NUL (they cut the string there) and
+# surrogates (\ud800-\udfff; the test also catches \ud000-\ud7ff, which only costs a decode).
+_NUL_ESCAPE, _SURROGATE_ESCAPE = literal_column("'\\u0000'"), literal_column("'\\ud'")
+_ZERO = literal_column("0")
+
+
+class _Projection:
+    """Scalar payload fields of one row read by SQLite's JSON functions, so nothing is decoded in Python.
+    A field the stored payload lacks (written before the field existed) reads as the field's default; a
+    payload holding an escape those functions would read differently is decoded instead (`unsafe`)."""
+
+    __slots__ = ("compiled", "converters", "defaults")
+
+    def __init__(self, kind: type[Record], names: tuple[str, ...], dialect: Dialect) -> None:
+        table = table_for(kind)
+        unsafe = func.instr(table.c.payload, _NUL_ESCAPE) + func.instr(table.c.payload, _SURROGATE_ESCAPE) > _ZERO
+        # Nothing is extracted from an unsafe payload: a surrogate would not even come back as text.
+        columns = [
+            case((unsafe, None), else_=func.json_extract(table.c.payload, literal_column(f"'$.{name}'")))
+            for name in names
+        ]
+        self.compiled = _Compiled(select(unsafe, *columns).where(_condition(kind, kind.KEY)), dialect)
+        hints = typing.get_type_hints(kind)
+        self.converters = tuple(_SCALARS[hints[name]] for name in names)
+        fields = {f.name: f for f in dataclasses.fields(kind)}
+        self.defaults = tuple(fields[name].default for name in names)
+
+    @staticmethod
+    def possible(kind: type[Record], names: tuple[str, ...], dialect: Dialect) -> bool:
+        """SQLite, and only identifiers of payload fields typed str, int or bool."""
+        if dialect.name != "sqlite":
+            return False
+        hints = typing.get_type_hints(kind)
+        return all(name.isidentifier() and name not in kind.BINARY and hints.get(name) in _SCALARS for name in names)
+
+    @staticmethod
+    def unsafe(row: tuple[Any, ...]) -> bool:
+        return bool(row[0])
+
+    def values(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            default if value is None else convert(value)
+            for value, convert, default in zip(row[1:], self.converters, self.defaults, strict=True)
+        )
+
+
 def _binds(kind: type[Record], where: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, str]]:
     fields = tuple(sorted(where))
     return fields, {f"w_{n}": str(folded(kind, n, where[n])) for n in fields}
@@ -145,6 +209,15 @@ class _Statements:
         self.dialect = dialect
         self._compiled: dict[tuple[str, type[Record], tuple[str, ...]], _Compiled] = {}
         self._upserts: dict[type[Record], _Compiled | None] = {}
+        self._projections: dict[tuple[type[Record], tuple[str, ...]], _Projection | None] = {}
+
+    def projection(self, kind: type[Record], names: tuple[str, ...]) -> _Projection | None:
+        """The compiled field projection, None where it is not possible (the caller decodes the record)."""
+        key = (kind, names)
+        if key not in self._projections:
+            possible = _Projection.possible(kind, names, self.dialect)
+            self._projections[key] = _Projection(kind, names, self.dialect) if possible else None
+        return self._projections[key]
 
     def get(self, name: str, kind: type[Record], fields: tuple[str, ...]) -> _Compiled:
         key = (name, kind, fields)
@@ -180,6 +253,19 @@ class SqlTransaction:
         fields, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
         row = self._execute("select", kind, fields, binds).fetchone()
         return None if row is None else from_payload(kind, row[0], row[1:])
+
+    def get_fields(self, kind: type[R], key: tuple[str, ...], names: tuple[str, ...]) -> tuple[Any, ...] | None:
+        projection = self.statements.projection(kind, names)
+        if projection is not None:
+            _, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
+            self.cursor.execute(projection.compiled.sql, projection.compiled.parameters(binds))
+            row = self.cursor.fetchone()
+            if row is None:
+                return None
+            if not projection.unsafe(row):
+                return projection.values(row)
+        found = self.get(kind, *key)
+        return None if found is None else tuple(getattr(found, name) for name in names)
 
     def find(self, kind: type[R], **where: Any) -> list[R]:
         check_where(kind, where)
