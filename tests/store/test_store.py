@@ -385,3 +385,25 @@ def test_get_fields_decodes_what_json_cannot_project_and_defaults_what_a_payload
             assert tx.get_fields(S3Object, ("b", "old"), ("inline", "parts_count", "blob")) == (False, 0, "f")
     finally:
         store.close()
+
+
+def test_a_prepared_batch_is_appended_from_rows_encoded_before_its_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit writer prepares a batch before it takes the writers' lock: nothing is encoded inside."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'batch.sqlite'}")
+    encoded: list[str] = []
+    real_row = sql_store._row
+    monkeypatch.setattr(sql_store, "_row", lambda record: encoded.append(record.key) or real_row(record))
+    batch = [S3Object("b", f"k{n}", 1, '"e"', NOW, inline=True, data=b"1") for n in range(3)]
+    store.prepare(*batch)
+    assert encoded == ["k0", "k1", "k2"]
+    with store.transaction() as tx:
+        tx.append_many(batch)
+    assert encoded == ["k0", "k1", "k2"]  # none again inside the transaction
+    with store.transaction() as tx:
+        tx.append_many([S3Object("b", "late", 1, '"e"', NOW)])  # nothing prepared for it: encoded here
+    assert encoded[-1] == "late"
+    with store.transaction(write=False) as tx:
+        assert [o.key for o in tx.find(S3Object, bucket="b")] == ["k0", "k1", "k2", "late"]
+    store.close()

@@ -88,6 +88,9 @@ class AuditWriter:
         if not events:
             return
         try:
+            prepare = getattr(self.store, "prepare", None)  # encoded before the writers' lock is taken
+            if prepare is not None:
+                prepare(*events)
             with self.store.transaction() as tx:
                 tx.append_many(events)
         except Exception:  # the trail must never take the server down; say so without request content

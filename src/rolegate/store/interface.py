@@ -64,9 +64,9 @@ class Store(Protocol):
         that say `serializes_writers`), so whoever holds the write lock sees every earlier commit announced."""
         ...
 
-    def prepare(self, record: Record) -> None:
-        """A hint: `record` is about to be written by this thread; a store may do its encoding now, outside
-        the transaction (and any lock it holds)."""
+    def prepare(self, *records: Record) -> None:
+        """A hint: `records` are about to be written by this thread; a store may do their encoding now,
+        outside the transaction (and any lock it holds)."""
         ...
 
     def close(self) -> None: ...

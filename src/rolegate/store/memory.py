@@ -100,7 +100,7 @@ class MemoryStore:
             if committed is not None and tx.written:
                 committed(set(tx.written))
 
-    def prepare(self, record: Record) -> None:
+    def prepare(self, *records: Record) -> None:
         return None  # nothing to encode
 
     def close(self) -> None:

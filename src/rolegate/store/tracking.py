@@ -50,10 +50,10 @@ class TrackingStore:
     def stamp(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         return self.generations.stamp(tables)
 
-    def prepare(self, record: Record) -> None:
+    def prepare(self, *records: Record) -> None:
         prepare = getattr(self.inner, "prepare", None)  # a hint: stores (and test doubles) may lack it
         if prepare is not None:
-            prepare(record)
+            prepare(*records)
 
     def close(self) -> None:
         self.generations.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     Delete,
     Dialect,
     Insert,
@@ -54,23 +55,22 @@ def _row(record: Record) -> dict[str, Any]:
     return values
 
 
-class _PreparedRow(threading.local):
-    """The row of the record this thread said it will write next (`SqlStore.prepare`)."""
+class _PreparedRows(threading.local):
+    """Rows of the records this thread said it will write next (`SqlStore.prepare`), by record identity."""
 
-    record: Record | None = None
-    row: dict[str, Any] | None = None
+    rows: dict[int, tuple[Record, dict[str, Any]]] | None = None
 
 
-_PREPARED = _PreparedRow()
+_PREPARED = _PreparedRows()
 
 
 def _row_of(record: Record) -> dict[str, Any]:
-    """`_row`, or the row prepared for this very record before its transaction began."""
-    prepared = _PREPARED
-    if prepared.record is record and prepared.row is not None:
-        row = prepared.row
-        prepared.record = prepared.row = None
-        return row
+    """`_row`, or the row prepared for this very record before its transaction began (used once)."""
+    rows = _PREPARED.rows
+    if rows:
+        entry = rows.pop(id(record), None)
+        if entry is not None and entry[0] is record:
+            return entry[1]
     return _row(record)
 
 
@@ -130,8 +130,9 @@ _SCALARS: dict[Any, Callable[[Any], Any]] = {str: str, int: int, bool: bool}
 
 # Escapes SQLite's JSON functions do not give back as Python does: NUL (they cut the string there) and
 # surrogates (\ud800-\udfff; the test also catches \ud000-\ud7ff, which only costs a decode).
-_NUL_ESCAPE, _SURROGATE_ESCAPE = literal_column("'\\u0000'"), literal_column("'\\ud'")
-_ZERO = literal_column("0")
+_NUL_ESCAPE: ColumnClause[Any] = literal_column("'\\u0000'")
+_SURROGATE_ESCAPE: ColumnClause[Any] = literal_column("'\\ud'")
+_ZERO: ColumnClause[Any] = literal_column("0")
 
 
 class _Projection:
@@ -299,7 +300,7 @@ class SqlTransaction:
         if not records:
             return
         kind = type(records[0])
-        self._insert(kind, [_row(r) for r in records])
+        self._insert(kind, [_row_of(r) for r in records])
         self.written.add(kind.TABLE)
 
     def put(self, record: Record) -> None:
@@ -353,10 +354,11 @@ class SqlStore:
         raises; `committed` runs after the commit, while the writers' lock is still held."""
         return _Block(self, write, committed)
 
-    def prepare(self, record: Record) -> None:
-        """Encode the record this thread will write next now, before its transaction takes the writers'
-        lock, so the lock is held for the statement and not for the encoding."""
-        _PREPARED.record, _PREPARED.row = record, _row(record)
+    def prepare(self, *records: Record) -> None:
+        """Encode the records this thread will write next now, before its transaction takes the writers'
+        lock, so the lock is held for the statements and not for the encoding. Replaces what was prepared
+        before and not written."""
+        _PREPARED.rows = {id(record): (record, _row(record)) for record in records}
 
     def _connection(self) -> tuple[Any, bool]:
         """(driver connection, whether to hand it back after the transaction). A SQLite file gets one
