@@ -24,9 +24,9 @@ import hashlib
 import hmac
 import io
 import operator
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from rolegate.errors import (
     BadDigest,
@@ -36,7 +36,7 @@ from rolegate.errors import (
     MetadataTooLarge,
     MissingContentLength,
 )
-from rolegate.protocol.models import OperationModel, Shape
+from rolegate.protocol.models import INT_RANGES, OperationModel, Shape
 from rolegate.protocol.restxml_body import read_document, wire_name
 from rolegate.protocol.restxml_errors import (
     INVALID_URI,
@@ -72,6 +72,8 @@ HTTP_DATE_HEADERS = frozenset(
 DECODED_LENGTH = "x-amz-decoded-content-length"
 _FIRST = operator.itemgetter(0)
 _REWRITTEN = frozenset({"content-length", "content-encoding"})  # headers whose value is not the text as sent
+MAX_PLANS = 512  # request plans kept, over all shapes (see `_plan`)
+MAX_PLAN_KEY_CHARS = 4096  # header names and query keys longer than this in all are planned, never kept
 
 
 class Readable(Protocol):
@@ -82,6 +84,64 @@ class Readable(Protocol):
 
 def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]) -> dict[str, str]:
     """Lower-cased names; a header sent twice is joined with commas (RFC 9110); bytes read as Latin-1."""
+    return _header_fields(headers)[0]
+
+
+def _header_fields(
+    headers: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]],
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """`normalize_headers`, and the names in order.
+
+    What an ASGI server hands over (a list of text pairs, names distinct and already lower case) needs
+    none of that work: a dict of the pairs is the answer. Telling so takes C-level calls only, once
+    whether a set of names is all lower case is remembered (see `_lower_case`). Pairs are expected to be
+    pairs (tuples, as documented): one-shot iterators standing in for them would be spent by `dict` when a
+    name repeats or a pair is malformed, before the plain merge reads them again.
+    """
+    if headers.__class__ is list or headers.__class__ is tuple:
+        try:
+            merged: dict[str, str] | None = dict(headers)
+        except (TypeError, ValueError):  # not pairs of hashables: the loop below raises what it always raised
+            merged = None
+        if merged is not None and len(merged) == len(headers):
+            names = tuple(merged)
+            if _all_text(merged.values()) and _lower_case(names):
+                return merged, names
+            headers = list(merged.items())  # no name repeats: the very pairs, in order, whatever held them
+    merged = _merged_headers(headers)
+    return merged, tuple(merged)
+
+
+def _all_text(values: Iterable[object]) -> bool:
+    """Whether every value is text: then none is bytes, the one kind `_merged_headers` would change."""
+    try:
+        "".join(values)  # type: ignore[arg-type]  # one C call, cheaper than a type test per value
+    except TypeError:
+        return False
+    return True
+
+
+def _lower_case(names: tuple[str, ...]) -> bool:
+    """Whether every name is text equal to its lower case.
+
+    Clients send the same few sets of names again and again, so the sets found lower case are kept,
+    bounded as request plans are (see `_plan`).
+    """
+    if names in _LOWER_CASE_NAMES:
+        return True
+    if not all(name.__class__ is str and name.lower() == name for name in names):
+        return False
+    if sum(map(len, names)) <= MAX_PLAN_KEY_CHARS:
+        if len(_LOWER_CASE_NAMES) >= MAX_PLANS:
+            _LOWER_CASE_NAMES.clear()
+        _LOWER_CASE_NAMES.add(names)
+    return True
+
+
+_LOWER_CASE_NAMES: set[tuple[str, ...]] = set()
+
+
+def _merged_headers(headers: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]) -> dict[str, str]:
     pairs: Iterable[tuple[str | bytes, str | bytes]]
     if isinstance(headers, list | tuple):  # never a Mapping: spares the slower ABC check
         pairs = headers
@@ -115,8 +175,8 @@ def parse_s3_request(
     supported: Container[str] | None = None,
 ) -> tuple[OperationModel, dict[str, Any]]:
     """The operation a path-style S3 request names and its params; S3's errors (AwsError) otherwise."""
-    fields = normalize_headers(headers)
-    query = parse_query_string(raw_query)
+    fields, names = _header_fields(headers)
+    query = parse_query_string(raw_query) if raw_query else {}
     encoding = "latin-1" if isinstance(path, bytes) else "utf-8"
     path_text = path.decode("latin-1") if isinstance(path, bytes) else path
     if not path_text.startswith("/"):
@@ -129,13 +189,22 @@ def parse_s3_request(
         return operation, {}
     layout = input_layout(shape)
     if encoding == "utf-8":  # percent_decode encodes text as UTF-8 itself, and passes plain ASCII through
-        decoded = {label: percent_decode(value) for label, value in labels.items()}
+        decoded = {
+            label: value if "%" not in value and value.isascii() else percent_decode(value)  # skip the call
+            for label, value in labels.items()
+        }
     else:
         decoded = {label: percent_decode(value.encode(encoding)) for label, value in labels.items()}
-    params = _located_members(layout, decoded, query, fields)
+    params = _located_members(layout, decoded, query, fields, names)
     _check_limits(layout, params, fields)
-    params.update(_payload(layout, fields, body, max_xml_bytes, max_text_bytes))
+    if layout.streaming:  # PutObject, UploadPart: `_payload`'s first case, without building a dict to merge
+        params[str(layout.payload)] = _streaming_body(fields, body)
+    elif layout.payload is not None or layout.body_members:  # else nothing in the body is read (GetObject)
+        params.update(_payload(layout, fields, body, max_xml_bytes, max_text_bytes))
     return operation, params
+
+
+HeaderReader = Callable[[Mapping[str, str]], Any]
 
 
 @dataclass(frozen=True)
@@ -148,6 +217,7 @@ class Bound:
     location: str
     wire: str  # as looked up: header names and prefixes lower-cased, labels and query keys as modelled
     verbatim: bool  # a URI label or a plain string header: the text as sent is the value
+    read: HeaderReader | None  # a typed header: its value (None: leave it out) from the request's headers
 
 
 @dataclass(frozen=True)
@@ -221,8 +291,33 @@ def _bound_members(shape: Shape) -> tuple[Bound, ...]:
             wire = wire.lower()
         plain = member.type_name == "string" and not member.serialization.get("jsonvalue")
         verbatim = location == "uri" or (location == "header" and plain and wire not in _REWRITTEN)
-        found.append(Bound(position, name, member, str(location), wire, verbatim))
+        read = _header_reader(member, wire) if location == "header" and not verbatim else None
+        found.append(Bound(position, name, member, str(location), wire, verbatim, read))
     return tuple(found)
+
+
+def _header_reader(member: Shape, wire: str) -> HeaderReader:
+    """`_header_value` bound to one member; integers (Content-Length above all) take a shortcut when their
+    text is plain ASCII digits, which `parse_scalar` would read the same way."""
+
+    def read(fields: Mapping[str, str]) -> Any:
+        return _header_value(member, wire, fields)
+
+    if member.type_name not in INT_RANGES or wire == "content-encoding":
+        return read
+    low, high = INT_RANGES[member.type_name]
+    length = wire == "content-length"
+
+    def read_integer(fields: Mapping[str, str]) -> Any:
+        text = fields[DECODED_LENGTH] if length and DECODED_LENGTH in fields else fields[wire]
+        # at most 19 digits, as parse_scalar's pattern allows; ASCII, so isdigit means 0-9 only
+        if text.__class__ is str and len(text) <= 19 and text.isdigit() and text.isascii():
+            number = int(text)
+            if low <= number <= high:
+                return number
+        return _header_value(member, wire, fields)
+
+    return read_integer
 
 
 def _limits(shape: Shape) -> tuple[tuple[str, bool], ...]:
@@ -236,44 +331,100 @@ def _limits(shape: Shape) -> tuple[tuple[str, bool], ...]:
     return tuple(found)
 
 
+LABEL, QUERY_VALUE, TEXT, HEADER_VALUE, HEADER_MAP = range(5)
+
+
+class Step(NamedTuple):
+    """One param of a request, from where it was sent: a URI label, a query key, a header (its text, or
+    typed by `read`), or a header map with its (key, header name) pairs in request order."""
+
+    source: int
+    name: str
+    wire: str
+    bound: Bound
+    keys: tuple[tuple[str, str], ...]
+
+
+Plan = tuple[Step, ...]
+
+
 def _located_members(
-    layout: InputLayout, labels: Mapping[str, str], query: Mapping[str, list[str]], fields: Mapping[str, str]
+    layout: InputLayout,
+    labels: Mapping[str, str],
+    query: Mapping[str, list[str]],
+    fields: Mapping[str, str],
+    names: tuple[str, ...],
 ) -> dict[str, Any]:
-    """Params from the URI, query and headers, in member order (so the first bad member is the one named)."""
-    hits: list[tuple[int, Bound, Any]] = [
-        (item.position, item, labels[item.wire]) for item in layout.labels if item.wire in labels
-    ]
-    if query:
-        for key, values in query.items():
-            hits.extend((item.position, item, values) for item in layout.query.get(key, ()))
-    index = layout.headers
-    for wire in index.keys() & fields.keys():
-        text = fields[wire]
-        for item in index[wire]:
-            hits.append((item.position, item, text))
-    if layout.prefixes:
-        names = "\n" + "\n".join(fields)  # one substring search says whether any name can start with a prefix
-        for item in layout.prefixes:
-            found = _header_map(item.wire, fields) if "\n" + item.wire in names else None
-            if found:
-                hits.append((item.position, item, found))
-    if len(hits) > 1:
-        hits.sort(key=_FIRST)
+    """Params from the URI, query and headers, in member order (so the first bad member is the one named).
+
+    Which members a request carries, and in what order they are read, depends only on the names of its
+    headers and query keys, not on their values: clients send the same few sets of names again and
+    again, so that work is a plan looked up per request (see `_plan`), and only the values are read here.
+    """
+    plan = _plan(layout, tuple(query) if query else (), names)  # names: tuple(fields)
     params: dict[str, Any] = {}
-    for _, item, raw in hits:
-        if item.verbatim or item.location == "headers":
-            params[item.name] = raw
-        elif item.location == "querystring":
-            params[item.name] = _query_value(item.member, item.wire, raw)
-        else:
-            value = _header_value(item.member, item.wire, fields)
+    for source, name, wire, bound, keys in plan:
+        if source == TEXT:
+            params[name] = fields[wire]
+        elif source == LABEL:
+            text = labels.get(wire)
+            if text is not None:  # a label the match lacks is left out (none does: templates name the shape's)
+                params[name] = text
+        elif source == HEADER_VALUE:
+            value = bound.read(fields) if bound.read is not None else None
             if value is not None:
-                params[item.name] = value
+                params[name] = value
+        elif source == QUERY_VALUE:
+            params[name] = _query_value(bound.member, wire, query[wire])
+        else:
+            params[name] = {key: fields[header] for key, header in keys}
     return params
 
 
-def _header_map(prefix: str, fields: Mapping[str, str]) -> dict[str, str]:
-    return {name[len(prefix) :]: value for name, value in fields.items() if name.startswith(prefix) and name != prefix}
+def _plan(layout: InputLayout, query_keys: tuple[str, ...], names: tuple[str, ...]) -> Plan:
+    """The steps for a request with these query keys and (lower-cased, distinct) header names.
+
+    Kept while few: at most MAX_PLANS (all are dropped when full, simpler and cheaper per lookup than
+    tracking recency), and none for unusually long names, so a client inventing names costs itself a
+    plan per request and the process a bounded amount of memory.
+    """
+    key = (layout.shape, query_keys, names)
+    found = _PLANS.get(key)
+    if found is not None:
+        return found
+    plan = _build_plan(layout, query_keys, names)
+    if sum(map(len, names)) + sum(map(len, query_keys)) <= MAX_PLAN_KEY_CHARS:
+        if len(_PLANS) >= MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+_PLANS: dict[tuple[Shape, tuple[str, ...], tuple[str, ...]], Plan] = {}
+
+
+def _build_plan(layout: InputLayout, query_keys: tuple[str, ...], names: tuple[str, ...]) -> Plan:
+    """The members such a request carries, in member order: labels, query keys and header names looked up
+    in the layout's indexes, and every name tried against the header-map prefixes (`x-amz-meta-`), which
+    take a name only when something follows the prefix."""
+    hits: list[tuple[int, Step]] = [
+        (item.position, Step(LABEL, item.name, item.wire, item, ())) for item in layout.labels
+    ]
+    for query_key in query_keys:
+        hits.extend(
+            (item.position, Step(QUERY_VALUE, item.name, item.wire, item, ()))
+            for item in layout.query.get(query_key, ())
+        )
+    for wire in layout.headers.keys() & set(names):
+        for item in layout.headers[wire]:
+            hits.append((item.position, Step(TEXT if item.verbatim else HEADER_VALUE, item.name, wire, item, ())))
+    for item in layout.prefixes:
+        prefix = item.wire
+        keys = tuple((name[len(prefix) :], name) for name in names if name.startswith(prefix) and name != prefix)
+        if keys:
+            hits.append((item.position, Step(HEADER_MAP, item.name, prefix, item, keys)))
+    hits.sort(key=_FIRST)
+    return tuple(step for _, step in hits)
 
 
 def _query_value(member: Shape, wire: str, values: list[str]) -> Any:
@@ -321,11 +472,11 @@ def _check_limits(layout: InputLayout, params: Mapping[str, Any], fields: Mappin
         if name not in params:
             continue
         if is_key:
-            size = len(params[name].encode("utf-8"))
+            size = _utf8_size(params[name])
             if size > MAX_KEY_BYTES:
                 raise KeyTooLongError("Your key is too long", Size=size, MaxSizeAllowed=MAX_KEY_BYTES)
             continue
-        size = sum(len(key.encode("utf-8")) + len(value.encode("utf-8")) for key, value in params[name].items())
+        size = _map_size(params[name])
         if size > MAX_METADATA_BYTES:
             raise MetadataTooLarge(
                 "Your metadata headers exceed the maximum allowed metadata size.",
@@ -338,6 +489,23 @@ def _check_limits(layout: InputLayout, params: Mapping[str, Any], fields: Mappin
             raise KeyTooLongError("Your key is too long", Size=len(key.encode("utf-8")), MaxSizeAllowed=MAX_KEY_BYTES)
 
 
+def _utf8_size(text: str) -> int:
+    """Bytes in UTF-8: an ASCII text's length, without encoding a copy."""
+    return len(text) if text.__class__ is str and text.isascii() else len(text.encode("utf-8"))
+
+
+def _map_size(values: Mapping[str, str]) -> int:
+    """UTF-8 bytes of a header map's keys and values; when all are ASCII (the usual metadata), two joins."""
+    if values.__class__ is dict:
+        try:
+            text = "".join(values) + "".join(values.values())
+        except TypeError:  # not all text: the sum below raises what it always raised
+            text = "\udc80"
+        if text.isascii():
+            return len(text)
+    return sum(len(key.encode("utf-8")) + len(value.encode("utf-8")) for key, value in values.items())
+
+
 def _payload(
     layout: InputLayout, fields: Mapping[str, str], body: Readable | None, max_xml: int, max_text: int
 ) -> dict[str, Any]:
@@ -345,9 +513,7 @@ def _payload(
     if payload is None:
         return _body_members(layout, fields, body, max_xml) if layout.body_members else {}
     if layout.streaming:
-        if "content-length" not in fields and DECODED_LENGTH not in fields:
-            raise MissingContentLength("You must provide the Content-Length HTTP header.")
-        return {payload: body if body is not None else io.BytesIO(b"")}
+        return {payload: _streaming_body(fields, body)}
     shape = layout.shape
     member = shape.members[payload]
     limit = max_xml if member.type_name == "structure" else max_text
@@ -365,6 +531,13 @@ def _payload(
         return {payload: data.decode("utf-8")}
     except UnicodeDecodeError:
         raise InvalidRequest("The request body is not valid UTF-8") from None
+
+
+def _streaming_body(fields: Mapping[str, str], body: Readable | None) -> Readable:
+    """A streaming payload is the body itself, unread; S3 wants its length announced."""
+    if "content-length" not in fields and DECODED_LENGTH not in fields:
+        raise MissingContentLength("You must provide the Content-Length HTTP header.")
+    return body if body is not None else io.BytesIO(b"")
 
 
 def _body_members(

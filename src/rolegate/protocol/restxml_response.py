@@ -93,7 +93,13 @@ def s3_response(
         unknown = set(result) - layout.members
         raise ValueError(f"{shape.name} has no members {sorted(unknown)!r}")
     headers, status, sized = _located(layout, result, status)
-    body, kind = _body(operation, shape, layout, result)
+    payload = layout.payload
+    if payload is not None and layout.payload_kind is not None:  # a blob or string payload: `_body`'s first case
+        body, kind = _payload_body(layout.payload_kind, payload, result.get(payload))
+    elif payload is None and not layout.body_members:  # headers only (PutObject, HeadObject): nothing to write
+        body, kind = b"", RAW
+    else:
+        body, kind = _body(operation, shape, layout, result)
     if kind == STREAM and status == 200 and result.get("ContentRange") is not None:
         status = 206
     if (method or layout.method).upper() == "HEAD" or status in _NO_BODY_STATUSES:
@@ -132,7 +138,7 @@ class Located(NamedTuple):
     location: str
     wire: str
     write: HeaderWriter
-    plain: bool  # a plain string header: a str value is its own text, no call needed
+    plain: bool  # a plain string header (for a map, plain string values): a str is its own text, no call needed
     length: bool  # its header is Content-Length (for a header map: some key could make it one)
 
 
@@ -150,6 +156,7 @@ class OutputLayout:
     members: frozenset[str]
     located: dict[str, Located]
     payload: str | None
+    payload_kind: str | None  # a blob or string payload: STREAM when it streams, else RAW
     body_members: bool
 
 
@@ -174,8 +181,19 @@ def _build_layout(operation: OperationModel) -> OutputLayout:
             if member.serialization.get("location") in ("header", "headers", "statusCode")
         },
         payload=shape.serialization.get("payload") if shape is not None else None,
+        payload_kind=_payload_kind(shape),
         body_members=any(member.serialization.get("location") is None for member in members.values()),
     )
+
+
+def _payload_kind(shape: Shape | None) -> str | None:
+    """STREAM or RAW for a blob or string payload (sent as it is); None for none, or a structure (XML)."""
+    if shape is None or shape.serialization.get("payload") is None:
+        return None
+    member = shape.members[shape.serialization["payload"]]
+    if member.type_name not in ("blob", "string"):
+        return None
+    return STREAM if member.serialization.get("streaming") else RAW
 
 
 def _located_member(name: str, member: Shape) -> Located:
@@ -184,7 +202,8 @@ def _located_member(name: str, member: Shape) -> Located:
     if location == "headers":
         # a name's lower() is its characters' (a capital sigma, the exception, is never in CONTENT_LENGTH)
         maybe = CONTENT_LENGTH.startswith(wire.lower())
-        return Located(location, wire, scalar_writer(member.value, HEADER), False, maybe)
+        plain = member.value.type_name == "string" and not member.value.serialization.get("jsonvalue")
+        return Located(location, wire, scalar_writer(member.value, HEADER), plain, maybe)
     length = location == "header" and wire.lower() == CONTENT_LENGTH
     if location == "header" and member.type_name == "list":
         return Located(location, wire, _list_writer(member), False, length)
@@ -215,7 +234,7 @@ def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tu
         location, wire, write, plain, length = found
         if location == "header":
             text = value if plain and isinstance(value, str) else write(value)
-            if "\r" in text or "\n" in text or "\0" in text:
+            if not text.isprintable() and ("\r" in text or "\n" in text or "\0" in text):  # see `_safe`
                 raise ValueError(UNSAFE)
             headers.append((wire, text))
             sized = sized or length
@@ -224,7 +243,14 @@ def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tu
                 raise TypeError(f"{name} expects a mapping, not {type(value).__name__}")
             if value or value.__class__ is not dict:  # the usual empty Metadata: nothing to write
                 start = len(headers)
-                headers.extend((wire + _safe(str(key)), _safe(write(item))) for key, item in value.items())
+                for key, item in value.items():  # a loop, not a generator: text keys and items need no call
+                    header = wire + (key if key.__class__ is str else str(key))
+                    if not header.isprintable():
+                        _safe(header)  # the modelled prefix is printable: only the key can be refused
+                    text = item if plain and item.__class__ is str else write(item)
+                    if not text.isprintable():
+                        _safe(text)
+                    headers.append((header, text))
                 if length and not sized:
                     sized = any(header.lower() == CONTENT_LENGTH for header, _ in headers[start:])
         else:
@@ -233,8 +259,11 @@ def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tu
 
 
 def _safe(text: str) -> str:
-    """Header names and values must not end the header early: CR, LF and NUL are refused outright."""
-    if "\r" in text or "\n" in text or "\0" in text:
+    """Header names and values must not end the header early: CR, LF and NUL are refused outright.
+
+    All three are control characters, so a printable text (nearly every one) is let through on one test.
+    """
+    if not text.isprintable() and ("\r" in text or "\n" in text or "\0" in text):
         raise ValueError(UNSAFE)
     return text
 
@@ -243,7 +272,13 @@ def _body(operation: OperationModel, shape: Shape, layout: OutputLayout, result:
     """The body and its kind: XML, a streaming payload (passed through, never buffered here), or raw."""
     payload = layout.payload
     if payload is not None:
-        return _payload_body(shape.members[payload], payload, result.get(payload))
+        if layout.payload_kind is not None:
+            return _payload_body(layout.payload_kind, payload, result.get(payload))
+        if result.get(payload) is None:
+            return b"", RAW
+        member = shape.members[payload]  # a structure payload: its own root element
+        namespace = str((member.serialization.get("xmlNamespace") or {}).get("uri", S3_NAMESPACE))
+        return write_document(wire_name(member, payload), member, result[payload], namespace), XML
     if not layout.body_members:
         return b"", RAW
     if operation.name in BARE_TEXT_ROOT:
@@ -253,24 +288,19 @@ def _body(operation: OperationModel, shape: Shape, layout: OutputLayout, result:
     return write_document(root_element(operation.name), shape, values), XML
 
 
-def _payload_body(member: Shape, name: str, value: Any) -> tuple[Body, str]:
-    if member.type_name in ("blob", "string"):
-        kind = STREAM if member.serialization.get("streaming") else RAW
-        if value is None:
-            return b"", kind
-        if kind == STREAM and isinstance(value, tuple | list):  # the usual chunks: spares the ABC check below
-            return value, kind
-        if isinstance(value, str):
-            return value.encode("utf-8"), kind
-        if isinstance(value, bytes | bytearray | memoryview):
-            return bytes(value), kind
-        if kind == STREAM and isinstance(value, Iterable):
-            return value, kind
-        raise TypeError(f"{name} cannot hold {type(value).__name__}")
+def _payload_body(kind: str, name: str, value: Any) -> tuple[Body, str]:
+    """A blob or string payload: streamed (STREAM) or sent as it is (RAW)."""
     if value is None:
-        return b"", RAW
-    namespace = str((member.serialization.get("xmlNamespace") or {}).get("uri", S3_NAMESPACE))
-    return write_document(wire_name(member, name), member, value, namespace), XML
+        return b"", kind
+    if kind == STREAM and isinstance(value, tuple | list):  # the usual chunks: spares the ABC check below
+        return value, kind
+    if isinstance(value, str):
+        return value.encode("utf-8"), kind
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value), kind
+    if kind == STREAM and isinstance(value, Iterable):
+        return value, kind
+    raise TypeError(f"{name} cannot hold {type(value).__name__}")
 
 
 def _url_encoded(operation: str, result: Mapping[str, Any]) -> Mapping[str, Any]:

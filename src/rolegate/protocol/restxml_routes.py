@@ -158,6 +158,7 @@ class PathGroup:
     fewest_slashes: int
     most_slashes: int | None  # None: a greedy label takes any number
     ordered: tuple[Route, ...]  # the routes in the order steps 2 and 3 prefer them: most query keys, preference
+    bare: tuple[Route, ...]  # `ordered` without the routes no query-less request is ready for
 
 
 PatternGroups = tuple[PathGroup, ...]
@@ -182,7 +183,8 @@ def _path_group(group: list[Route]) -> PathGroup:
     fewest = _LABEL.sub("", template).count("/")
     most = None if "+}" in template else fewest + (1 if template.endswith("}") else 0)
     ordered = tuple(sorted(group, key=lambda route: (-route.arity, route.preference)))
-    return PathGroup(group[0].pattern, tuple(group), fewest, most, ordered)
+    bare = tuple(route for route in ordered if not route.query_keys)
+    return PathGroup(group[0].pattern, tuple(group), fewest, most, ordered, bare)
 
 
 def _candidates(method: str, path: str, query: Mapping[str, list[str]]) -> list[tuple[Route, re.Match[str]]]:
@@ -236,10 +238,13 @@ def _best(
     Each group's routes come most query keys first, then by preference, so a group stops at its first
     ready route, and at the first route a more specific or better one already found makes irrelevant.
     """
-    buckets = [index[key] for key in query if key in index]
     plain = index.get(None)
-    if plain is not None:
-        buckets.append(plain)
+    if not query:  # the usual object call: only the routes without template query keys can match
+        buckets = [plain] if plain is not None else []
+    else:
+        buckets = [index[key] for key in query if key in index]
+        if plain is not None:
+            buckets.append(plain)
     slashes = path.count("/")
     most = -1
     best: Route | None = None
@@ -253,7 +258,9 @@ def _best(
             match = group.pattern.fullmatch(path)
             if match is None:
                 continue
-            for route in group.ordered:
+            # Without a query, only the routes of the bucket without template query keys are tried, and
+            # those that need a query parameter could only be passed over, changing nothing: skip them.
+            for route in group.ordered if query else group.bare:
                 if route.arity < most:
                     break
                 if route.literals and not route.accepts(query):
@@ -262,7 +269,9 @@ def _best(
                     most, best = route.arity, None
                 if best is not None and best.preference < route.preference:
                     break  # this group's later routes are no better
-                if not route.required or route.ready(query, headers):
+                if not route.required or (  # `route.ready`, inlined: most routes tried are not ready
+                    query.keys() >= route.query_keys and headers.keys() >= route.header_names
+                ):
                     best, best_match = route, match
                     break
     return None if best is None or best_match is None else (best, best_match)

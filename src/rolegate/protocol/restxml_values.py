@@ -9,6 +9,7 @@ bodies). XML timestamps are always written with milliseconds (`2026-11-23T19:03:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -46,8 +47,16 @@ def format_http_date(value: datetime) -> str:
     """RFC 1123 in GMT (`Mon, 23 Nov 2026 19:03:06 GMT`), as S3 writes Last-Modified and Expires.
 
     Written out here rather than through `email.utils.format_datetime` (same text), which costs several
-    times as much and runs for most object responses.
+    times as much and runs for most object responses. An object's Last-Modified is written on every read
+    of it, so the texts of recent UTC (or naive, read as UTC) times are kept: equal such datetimes are the
+    same instant with the same fields, hence the same text.
     """
+    if value.__class__ is datetime and (value.tzinfo is None or value.tzinfo is UTC):
+        return _recent_http_date(value)
+    return _http_date(value)
+
+
+def _http_date(value: datetime) -> str:
     if value.tzinfo is not None and value.tzinfo is not UTC:  # naive is UTC already: same fields, no copy
         value = value.astimezone(UTC)
     year = str(value.year) if value.year > 999 else f"{value.year:04d}"
@@ -55,6 +64,9 @@ def format_http_date(value: datetime) -> str:
         f"{_DAYS[value.weekday()]}, {_TWO_DIGITS[value.day]} {_MONTHS[value.month - 1]} {year} "
         f"{_TWO_DIGITS[value.hour]}:{_TWO_DIGITS[value.minute]}:{_TWO_DIGITS[value.second]} GMT"
     )
+
+
+_recent_http_date = functools.lru_cache(maxsize=1024)(_http_date)
 
 
 def format_s3_iso8601(value: datetime) -> str:
@@ -216,6 +228,12 @@ def scalar_writer(shape: Shape, default_timestamp: str) -> ScalarWriter:
         return write_integer
     if kind == "timestamp":
         fmt = timestamp_format(shape, default_timestamp)
+        if fmt == "rfc822":  # header dates (Last-Modified, Expires): `format_timestamp`'s first case, directly
+
+            def write_http_date(value: Any) -> str:
+                return format_http_date(value) if isinstance(value, datetime) else fallback(value)
+
+            return write_http_date
 
         def write_timestamp(value: Any) -> str:
             return format_timestamp(value, fmt) if isinstance(value, datetime) else fallback(value)
