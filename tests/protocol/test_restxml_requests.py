@@ -270,6 +270,12 @@ def test_aws_chunked_upload_uses_the_decoded_length_and_drops_the_coding() -> No
     assert params["ContentEncoding"] == "gzip"
 
 
+def test_a_content_encoding_that_is_not_a_list_is_kept_as_sent() -> None:
+    headers = {"Content-Length": "5", "Content-Encoding": '"gzip'}
+    _, params = parse_s3_request("PUT", "/b/k", "", headers, io.BytesIO(b"hello"))
+    assert params["ContentEncoding"] == '"gzip'
+
+
 def test_header_pairs_bytes_and_repeats_are_accepted() -> None:
     pairs = [(b"X-Amz-Meta-Color", b"red"), (b"x-amz-meta-color", b"blue"), (b"content-length", b"0")]
     _, params = parse_s3_request("PUT", b"/b/k%C3%A9", b"", pairs, io.BytesIO(b""))

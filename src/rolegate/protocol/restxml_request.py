@@ -440,7 +440,11 @@ def _header_value(member: Shape, wire: str, fields: Mapping[str, str]) -> Any:
     if wire == "content-length" and DECODED_LENGTH in fields:
         text = fields[DECODED_LENGTH]
     if wire == "content-encoding":
-        text = ",".join(part for part in split_header_list(text) if part.lower() != "aws-chunked")
+        try:
+            parts = split_header_list(text)
+        except ValueError:  # not a list (an unclosed quote): S3 keeps whatever coding it is told, as sent
+            return text
+        text = ",".join(part for part in parts if part.lower() != "aws-chunked")
         return text or None
     if member.type_name == "list":
         try:
