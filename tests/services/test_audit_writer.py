@@ -146,6 +146,7 @@ class Opaque:
         {"UserName": "u", "Password": "hunter2", "NewPassword": "x", "Tags": [{"Key": "k", "Value": "v"}]},
         {"When": datetime(2026, 1, 2, 3, 4, 5), "Thing": Opaque(), "Count": 3, "Flag": None, "Raw": b"\x00\xff"},
         {"PolicyDocument": "x" * (MAX_PARAMS_CHARS + 100), "SessionToken": "t"},
+        {"Ratio": 1.5, "Odd": [float("nan"), float("inf"), -0.0], "Nested": {"a": [1, {"b": True}]}, 7: "int key"},
     ],
 )
 def test_request_parameters_are_recorded_as_json_without_secrets(params: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ explanation so `rolegate explain ID` can show it. Secrets never enter the trail.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from rolegate.policy import Decision, Result, explanation
@@ -31,6 +32,29 @@ MAX_PARAMS_CHARS = 8192
 JSON_ENCODER = json.JSONEncoder(default=str)  # json.dumps(value, default=str), without a new encoder per call
 
 
+def _one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """`encoder.encode` without the C encoder it builds on every call. Without circular-reference markers
+    (what it would share between threads): request parameters come from the wire codecs, never cyclic."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator; absent from pure-Python builds
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    chunks = make(
+        None,
+        encoder.default,
+        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
+        encoder.indent,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_encode_params = _one_shot(JSON_ENCODER)
+
+
 def scrub(params: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k in SECRET_PARAMS else v) for k, v in params.items()}
 
@@ -41,7 +65,7 @@ def params_text(params: dict[str, Any]) -> str:
     shown = params if SECRET_PARAMS.isdisjoint(params) else scrub(params)
     if "Body" in shown and not isinstance(shown["Body"], str | int | float | bool | type(None) | list | dict):
         shown = {**shown, "Body": f"<{_size(shown['Body'])} bytes>"}
-    return JSON_ENCODER.encode(shown)[:MAX_PARAMS_CHARS]
+    return _encode_params(shown)[:MAX_PARAMS_CHARS]
 
 
 def _size(body: Any) -> str:
