@@ -1,25 +1,33 @@
-"""Differential test of the decision's fast path: `authorize` (shared empty scans, Decisions and contexts built
-without their dataclass __init__, lazily computed statement refs, principal checks without reason codes) gives
-exactly what a plain reference of the same rules gives: result, gate, statements, reason, errors, context and
-explanation. The reference is written for clarity, not speed: every gate is scanned into a fresh Scan, every
-ref list is computed up front, every object goes through its constructor."""
+"""Differential test of the decision's fast path: `authorize` (shared scans of statements with nothing left to
+check, verdicts kept with the PolicySet, Decisions and contexts stored by their own lean __init__, lazily
+computed statement refs, principal checks without reason codes) gives exactly what a plain reference of the
+same rules gives: result, gate, statements, reason, errors, context and explanation. The reference is written
+for clarity, not speed: every gate is scanned into a fresh Scan, every statement is checked, every ref list
+is computed up front, nothing is kept between requests."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
+import pytest
 from hypothesis import event, given
-from test_properties import SETTINGS, Doc, _decide, requests
+from hypothesis import strategies as st
+from test_properties import ACCOUNT, CONTEXT_KEYS, OTHER_ACCOUNT, PRINCIPALS, SETTINGS, Doc, _decide, requests
 
 from rolegate.policy import (
     Decision,
     Gate,
+    LoadedRequest,
     PolicySet,
     PrincipalKind,
     RequestContext,
     Result,
     StatementRef,
+    authorize,
     build_context,
+    load_request,
     render_json,
     render_text,
 )
@@ -188,3 +196,91 @@ def test_a_context_from_prebuilt_pieces_equals_build_context(request: Doc) -> No
     )
     assert built == RequestContext(ctx.principal, ctx.action, ctx.resource, account, plain, ctx.action.lower())
     assert list(built.keys.items()) == list(plain.items())
+
+
+def assert_decides_as_the_reference(ctx: RequestContext, policies: PolicySet) -> None:
+    fast = authorize(ctx, policies)
+    slow = reference_authorize(plain_context(ctx), policies)
+    assert (fast.result, fast.gate, fast.statements, fast.reason, fast.errors) == (
+        slow.result,
+        slow.gate,
+        slow.statements,
+        slow.reason,
+        slow.errors,
+    )
+    assert fast.context is ctx
+    assert fast.policies is policies
+    assert render_json(fast) == render_json(slow)
+    assert render_text(fast) == render_text(slow)
+
+
+def loaded(request: Doc) -> LoadedRequest:
+    found = load_request(request)
+    assert found.context is not None and found.policies is not None, found.errors
+    return found
+
+
+@SETTINGS
+@given(requests(), st.data())
+def test_a_policy_set_deciding_again_decides_as_the_reference(request: Doc, data: st.DataObject) -> None:
+    """A PolicySet keeps the outcome of a request whose gates had nothing left to check. The next request with
+    it, for the same action, resource and resource account, is decided exactly as the reference decides it:
+    from the same principal object with other condition keys (the kept verdict may serve it), or from
+    another principal (it must not)."""
+    _, ctx, policies = _decide(request)
+    again = dict(request, context={k: v for k, v in CONTEXT_KEYS.items() if data.draw(st.booleans())})
+    same_principal = data.draw(st.booleans())
+    if not same_principal:
+        kind = data.draw(st.sampled_from(sorted(PRINCIPALS)))
+        again["principal"] = PRINCIPALS[kind](data.draw(st.sampled_from([ACCOUNT, OTHER_ACCOUNT])))
+    other = loaded(again).context
+    assert other is not None
+    principal = ctx.principal if same_principal else other.principal
+    next_ctx = RequestContext(principal, ctx.action, ctx.resource, ctx.resource_account, other.keys, ctx.action_lower)
+    kept = policies.verdicts.get((ctx.action_lower, ctx.resource, ctx.resource_account))
+    event("kept verdict for this principal" if kept is not None and kept[0] is principal else "evaluated")
+    assert_decides_as_the_reference(next_ctx, policies)
+    assert_decides_as_the_reference(next_ctx, policies)  # and once more, now that it may have been kept
+
+
+def test_a_verdict_is_kept_only_when_nothing_was_left_to_check() -> None:
+    request: Doc = {
+        "principal": PRINCIPALS["user"](ACCOUNT),
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::bucket/key",
+        "policies": {
+            "identity": [
+                {
+                    "id": "plain",
+                    "document": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}
+                        ],
+                    },
+                }
+            ]
+        },
+    }
+    found = loaded(request)
+    assert found.context is not None and found.policies is not None
+    first = authorize(found.context, found.policies)
+    assert first.allowed and list(found.policies.verdicts) == [("s3:getobject", "arn:aws:s3:::bucket/key", ACCOUNT)]
+    assert authorize(found.context, found.policies) == first
+    condition = {"Bool": {"aws:SecureTransport": "true"}}
+    request["policies"]["identity"][0]["document"]["Statement"][0]["Condition"] = condition
+    found = loaded(request)
+    assert found.context is not None and found.policies is not None
+    assert not authorize(found.context, found.policies).allowed
+    assert found.policies.verdicts == {}
+
+
+@pytest.mark.parametrize("cls", [Decision, RequestContext])
+def test_the_lean_constructors_store_every_field_and_stay_frozen(cls: type) -> None:
+    values: dict[str, Any] = {f.name: object() for f in dataclasses.fields(cls) if f.init}
+    made = cls(**values)
+    assert {name: getattr(made, name) for name in values} == values
+    for name in values:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(made, name, "changed")
+    assert dataclasses.replace(made) == made

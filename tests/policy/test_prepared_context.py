@@ -1,5 +1,6 @@
-"""The engine's shortcuts for servers: a context built from prebuilt pieces equals the plain one, and the
-action index behind `candidates` picks exactly the statements a full scan would, however its caches churn."""
+"""The engine's shortcuts for servers: a context built from prebuilt pieces equals the plain one (also with its
+keys merged only when read), and the action index behind `candidates` picks exactly the statements a full
+scan would, however its caches churn."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from rolegate.policy import Principal, PrincipalKind, build_context, compile_policy, parse_policy, principal_from_arn
 from rolegate.policy import compile as compile_module
-from rolegate.policy.context import ContextValue, principal_keys, to_strings
+from rolegate.policy.context import ContextValue, KeysOnRead, context_from_base, principal_keys, to_strings
 
 PRINCIPALS = [
     principal_from_arn("arn:aws:iam::111111111111:user/team/alice", unique_id="AIDAEXAMPLE"),
@@ -117,3 +118,26 @@ def test_only_statements_with_nothing_left_to_check_are_unconditional() -> None:
     )
     assert trust.policy is not None
     assert not compile_policy(trust.policy, "trust").statements[0].unconditional
+
+
+@pytest.mark.parametrize("keys", KEY_SETS)
+def test_keys_merged_on_read_are_the_keys_context_from_base_holds(keys: dict[str, ContextValue]) -> None:
+    base = {"aws:principaltype": ("User",), "aws:sourceip": ("192.0.2.1",), "aws:username": ("alice",)}
+    calls: list[int] = []
+
+    def make_base() -> dict[str, tuple[str, ...]]:
+        calls.append(1)
+        return base
+
+    given = dict(keys)
+    lazy = KeysOnRead(make_base, given)
+    given["aws:late"] = "added after the decision"  # copied at once: changes afterwards do not count
+    assert calls == []
+    plain = context_from_base(PRINCIPALS[0], "s3:GetObject", "arn:aws:s3:::b/k", "111111111111", base, keys).keys
+    assert list(lazy.items()) == list(plain.items())
+    assert lazy == plain and plain == lazy and dict(lazy) == plain
+    assert repr(lazy) == repr(plain)
+    assert lazy.get("aws:username") == plain.get("aws:username") and lazy.get("aws:nothing") is None
+    assert "aws:sourceip" in lazy and "aws:late" not in lazy
+    assert len(lazy) == len(plain)
+    assert calls == [1]  # merged once, then kept

@@ -1,6 +1,8 @@
 """Differential test of the authorizer's caches: a long-lived Authorizer (caller slices, PolicySets and merged
-condition keys kept per caller, time strings per second) decides every request exactly as a fresh one that
-has nothing cached, whatever the sequence of callers, clock steps, client facts, keys and resource policies."""
+condition keys kept per caller, the last caller's slice, time strings per second, the engine's verdicts kept
+with each PolicySet) decides every request exactly as a fresh one that has nothing cached, whatever the
+sequence of callers, clock steps, client facts, keys, resource policies and edits of the caller's identity
+policies, permissions boundary and tags in between."""
 
 from __future__ import annotations
 
@@ -11,14 +13,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from services_support import DEV, PROD, World, allow, doc
+from services_support import DEV, NOW, PROD, World, allow, doc
 from test_authorization_context import session_caller
 
 from rolegate.policy import Decision, render_json
 from rolegate.services.authorization import Authorizer
 from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import ANONYMOUS
-from rolegate.store.records import Account
+from rolegate.store.records import Account, InlinePolicy, ManagedPolicy, PolicyVersion, User
 
 CONDITIONS = {
     "Bool": {"aws:SecureTransport": "true"},
@@ -33,6 +35,15 @@ IDENTITY = doc(
     *(allow("s3:GetObject", "arn:aws:s3:::bucket/*", Condition={op: test}) for op, test in CONDITIONS.items()),
     allow("s3:PutObject", "arn:aws:s3:::bucket/home/${aws:username}/*"),
 )
+# Bob's one inline policy, edited between steps: its statements have nothing left to check once the action and
+# resource match, so the engine may keep the decisions they make.
+EDITS = [
+    doc(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::bucket/*")),
+    doc({"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bucket/home/*"}, allow("s3:*")),
+    doc(allow("s3:ListBucket", "arn:aws:s3:::bucket")),
+]
+BOUNDARY_ARN = f"arn:aws:iam::{DEV}:policy/OnlyGet"
+BOUNDARY = doc(allow("s3:GetObject"))
 BUCKET_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
@@ -50,9 +61,16 @@ BUCKET_POLICY = json.dumps(
     }
 )
 
+OPEN_BUCKET_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::bucket/*"}],
+    }
+)
+
 STEPS = st.fixed_dictionaries(
     {
-        "caller": st.sampled_from(["user", "session", "anonymous"]),
+        "caller": st.sampled_from(["user", "bob", "bob", "session", "anonymous"]),
         "advance": st.sampled_from([0.0, 0.0, 0.3, 0.6, 1.0, 61.0]),
         "secure": st.sampled_from([True, False, 1, 0]),
         "ip": st.sampled_from(["10.0.0.1", "10.9.9.9", "198.51.100.7"]),
@@ -61,8 +79,9 @@ STEPS = st.fixed_dictionaries(
         "action": st.sampled_from(["s3:GetObject", "s3:PutObject"]),
         "resource": st.sampled_from(["arn:aws:s3:::bucket/pub/a", "arn:aws:s3:::bucket/home/alice/x"]),
         "account": st.sampled_from(["", DEV, PROD]),
-        "policy": st.booleans(),
+        "policy": st.sampled_from([None, BUCKET_POLICY, OPEN_BUCKET_POLICY]),
         "keys": st.sampled_from([None, {}, {"s3:x-amz-acl": "private"}, {"S3:x-amz-ACL": "public-read", "n": 3}]),
+        "edit": st.sampled_from([None] * 9 + ["identity", "boundary", "tags"]),
     }
 )
 
@@ -80,11 +99,17 @@ def facts(decision: Decision) -> tuple[Any, ...]:
 def step(**changes: Any) -> dict[str, Any]:
     base = {"caller": "session", "advance": 0.0, "secure": True, "ip": "10.0.0.1", "agent": "boto3/1.0"}
     base |= {"region": "eu-west-1", "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/pub/a"}
-    return base | {"account": DEV, "policy": False, "keys": None} | changes
+    return base | {"account": DEV, "policy": None, "keys": None, "edit": None} | changes
 
 
 @example(steps=[step(advance=0.3), step(advance=0.3)])  # the MFA age turns over within one second
-@example(steps=[step(), step(secure=1), step(caller="anonymous", policy=True), step(caller="anonymous")])
+@example(steps=[step(), step(secure=1), step(caller="anonymous", policy=BUCKET_POLICY), step(caller="anonymous")])
+@example(
+    steps=[
+        step(caller="bob", action="s3:PutObject", resource="arn:aws:s3:::bucket/home/alice/x", edit=e)
+        for e in [None, None, "identity", None, "identity", "boundary", None, "boundary", None, "tags", None]
+    ]
+)
 @settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEPS, min_size=1, max_size=12))
 def test_a_cached_authorizer_decides_as_a_fresh_one(world: World, steps: list[dict[str, Any]]) -> None:
@@ -94,21 +119,28 @@ def test_a_cached_authorizer_decides_as_a_fresh_one(world: World, steps: list[di
         world.account(DEV)
         world.account(PROD)
         world.user(DEV, "alice", IDENTITY)
+        world.user(DEV, "bob", EDITS[0])
+        with world.services.store.transaction() as tx:
+            tx.insert(ManagedPolicy(BOUNDARY_ARN, DEV, "OnlyGet", "ANPAONLYGET", "/", "v1", NOW, NOW))
+            tx.insert(PolicyVersion(BOUNDARY_ARN, "v1", BOUNDARY, NOW))
     user = Caller("user", DEV, f"arn:aws:iam::{DEV}:user/alice", "AIDAALICE", "AKIAALICE", "alice")
     session = session_caller(40)
     assert session.session is not None and session.session.mfa_time is not None
     # MFA at half past a second: its age turns over mid-second, not with aws:CurrentTime
     half = replace(session.session, mfa_time=session.session.mfa_time - timedelta(milliseconds=500))
-    callers = {"user": user, "session": replace(session, session=half), "anonymous": ANONYMOUS}
+    bob = Caller("user", DEV, f"arn:aws:iam::{DEV}:user/bob", "AIDABOB", "AKIABOB", "bob")
+    callers = {"user": user, "bob": bob, "session": replace(session, session=half), "anonymous": ANONYMOUS}
     cached = world.services.authorizer
     for step in steps:
         world.clock.advance(step["advance"])
+        if step["edit"] is not None:
+            edit(world, step["edit"])
         with world.services.store.transaction(write=False) as tx:
             call = call_for(world, tx, callers[step["caller"]], step)
             args = (call, step["action"], step["resource"])
             kwargs: dict[str, Any] = {
                 "resource_account": step["account"],
-                "resource_policy": ("arn:aws:s3:::bucket", BUCKET_POLICY) if step["policy"] else None,
+                "resource_policy": ("arn:aws:s3:::bucket", step["policy"]) if step["policy"] else None,
                 "keys": step["keys"],
             }
             fast = cached.decide(*args, **kwargs)
@@ -118,3 +150,19 @@ def test_a_cached_authorizer_decides_as_a_fresh_one(world: World, steps: list[di
         assert list(fast.context.keys.items()) == list(slow.context.keys.items())
         assert fast.policies == slow.policies
         assert render_json(fast) == render_json(slow)
+
+
+def edit(world: World, what: str) -> None:
+    """Change what bob's decisions depend on: his inline policy, his permissions boundary or his tags."""
+    with world.services.store.transaction() as tx:
+        if what == "identity":
+            current = tx.get(InlinePolicy, DEV, "user", "bob", "inline0")
+            following = EDITS[(EDITS.index(current.document) + 1) % len(EDITS)] if current else EDITS[0]
+            tx.put(InlinePolicy(DEV, "user", "bob", "inline0", following))
+            return
+        user = tx.get(User, DEV, "bob")
+        assert user is not None
+        if what == "boundary":
+            tx.put(replace(user, permissions_boundary="" if user.permissions_boundary else BOUNDARY_ARN))
+        else:
+            tx.put(replace(user, tags=() if user.tags else (("team", "blue"),)))

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from services_support import DEV, NOW, World, allow, doc
 
 from rolegate.policy import Decision
@@ -138,4 +140,23 @@ def test_time_keys_are_formatted_as_for_every_request(instant: datetime) -> None
     """Cached or not, the strings are what strftime and the epoch give for that very instant."""
     clock = SecondKeys()
     for moment in (instant, instant, instant - timedelta(microseconds=1), instant):
+        assert clock.keys(moment) == ((moment.strftime(TIME_FORMAT),), (str(int(moment.timestamp())),))
+
+
+ORIGINS = [
+    NOW,
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(2106, 2, 7, 6, 28, 14, tzinfo=UTC),
+    NOW.astimezone(timezone(timedelta(hours=2))),
+    NOW.replace(tzinfo=None),
+]
+
+
+@given(st.lists(st.tuples(st.sampled_from(ORIGINS), st.integers(-2, 2), st.integers(0, 999_999)), max_size=30))
+def test_time_keys_follow_any_walk_of_the_clock(steps: list[tuple[datetime, int, int]]) -> None:
+    """A walk back and forth across second boundaries (and time zones): a second's strings serve only
+    instants of that second in UTC."""
+    clock = SecondKeys()
+    for origin, seconds, microseconds in steps:
+        moment = origin + timedelta(seconds=seconds, microseconds=microseconds)
         assert clock.keys(moment) == ((moment.strftime(TIME_FORMAT),), (str(int(moment.timestamp())),))

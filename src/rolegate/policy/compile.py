@@ -153,26 +153,53 @@ def _action_matchers(actions: Strings | None) -> tuple[Matcher, ...] | None:
     return tuple(compile_pattern(a.lower()) for a in actions.items)
 
 
+class Candidates:
+    """The statements of a policy whose action and variable-free resource elements match one (action, resource)
+    pair. `unconditional`: none of them has anything left to check, so the gate scan knows their verdict
+    without the request; it keeps that scan in `scan` (set by gates.scan, shared, never changed)."""
+
+    __slots__ = ("scan", "statements", "unconditional")
+
+    def __init__(self, statements: tuple[CompiledStatement, ...]) -> None:
+        self.statements = statements
+        self.unconditional = all(s.unconditional for s in statements)
+        self.scan: Any = None  # a gates.Scan (this module cannot import gates)
+
+
+NO_CANDIDATES = Candidates(())
+
+
 class CompiledPolicy:
     """A validated policy ready for evaluation. Build through `compile_policy` to share instances."""
 
-    __slots__ = ("_by_action", "_candidates", "policy", "policy_id", "statements")
+    __slots__ = ("_by_action", "_candidates", "_distinct", "policy", "policy_id", "statements")
 
     def __init__(self, policy: Policy, policy_id: str) -> None:
         self.policy = policy
         self.policy_id = policy_id
         enabled = policy.variables_enabled
         self.statements = tuple(CompiledStatement(s, policy_id, enabled) for s in policy.statements)
-        self._candidates: dict[tuple[str, str], tuple[CompiledStatement, ...]] = {}
+        self._candidates: dict[tuple[str, str], Candidates] = {}
+        self._distinct: dict[tuple[CompiledStatement, ...], Candidates] = {}
         self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
 
     def candidates(self, action_lower: str, resource: str) -> tuple[CompiledStatement, ...]:
         """Statements whose action and variable-free resource elements match; cached per pair."""
+        return self.lookup(action_lower, resource).statements
+
+    def lookup(self, action_lower: str, resource: str) -> Candidates:
+        """`candidates` with what the gate scan keeps about them: one Candidates per distinct set of
+        statements, so the many resources (object keys) a statement covers share it."""
         key = (action_lower, resource)
         found = self._candidates.get(key)
         if found is None:
             matching = self.for_action(action_lower)
-            found = tuple(s for s in matching if s.fixed_resource_matches(resource)) if matching else ()
+            statements = tuple(s for s in matching if s.fixed_resource_matches(resource)) if matching else ()
+            found = self._distinct.get(statements) if statements else NO_CANDIDATES
+            if found is None:
+                if len(self._distinct) >= CANDIDATE_CACHE_SIZE:
+                    self._distinct.clear()
+                found = self._distinct[statements] = Candidates(statements)
             if len(self._candidates) >= CANDIDATE_CACHE_SIZE:
                 self._candidates.clear()
             self._candidates[key] = found

@@ -8,7 +8,7 @@ caller already supplied them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -67,14 +67,34 @@ def principal_from_arn(arn: str, *, entity_arn: str = "", unique_id: str = "") -
     return Principal(PrincipalKind.USER, arn, account, arn, unique_id, name=name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RequestContext:
+    """One request. A context is made for every decision, so `__init__` stores the fields through the slots'
+    own setters rather than the frozen dataclass's object.__setattr__ per field (the same object results)."""
+
     principal: Principal
     action: str
     resource: str
     resource_account: str
     keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     action_lower: str = ""
+
+    def __init__(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        resource_account: str,
+        keys: Mapping[str, tuple[str, ...]] | None = None,
+        action_lower: str = "",
+    ) -> None:
+        set_principal, set_action, set_resource, set_account, set_keys, set_lower = _CTX_SETTERS
+        set_principal(self, principal)
+        set_action(self, action)
+        set_resource(self, resource)
+        set_account(self, resource_account)
+        set_keys(self, {} if keys is None else keys)
+        set_lower(self, action_lower)
 
     def get(self, key: str) -> tuple[str, ...] | None:
         return self.keys.get(key.lower())
@@ -205,11 +225,52 @@ def context_from_base(
 ) -> RequestContext:
     """The context `build_context` makes, from `base_keys` of its pieces and the resolved resource account;
     `base` is copied, so a server may share it between requests."""
+    return RequestContext(principal, action, resource, resource_account, merge_keys(base, keys), action.lower())
+
+
+def merge_keys(
+    base: Mapping[str, tuple[str, ...]], keys: Mapping[str, ContextValue] | None
+) -> dict[str, tuple[str, ...]]:
+    """A copy of `base` with the request's own `keys` normalised over it."""
     merged = dict(base)
     if keys:
         for name, value in keys.items():
             merged[name.lower()] = (value,) if type(value) is str else to_strings(value)  # to_strings, inlined
-    return _new_context(principal, action, resource, resource_account, merged, action.lower())
+    return merged
+
+
+class KeysOnRead(Mapping[str, tuple[str, ...]]):
+    """Condition keys merged when first read: `merge_keys(base(), keys)`, exactly what `context_from_base` would
+    hold. A server that knows a decision will not read them (`decide.kept_verdict`) defers the work of its
+    per-request keys to the rare reader, such as an explanation. `keys` is copied at once; `base()` must give
+    the same keys whenever it is called."""
+
+    __slots__ = ("_base", "_keys", "_merged")
+
+    def __init__(
+        self, base: Callable[[], Mapping[str, tuple[str, ...]]], keys: Mapping[str, ContextValue] | None
+    ) -> None:
+        self._base = base
+        self._keys = dict(keys) if keys else None
+        self._merged: dict[str, tuple[str, ...]] | None = None
+
+    def merged(self) -> dict[str, tuple[str, ...]]:
+        found = self._merged
+        if found is None:
+            found = self._merged = merge_keys(self._base(), self._keys)
+        return found
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return self.merged()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.merged())
+
+    def __len__(self) -> int:
+        return len(self.merged())
+
+    def __repr__(self) -> str:
+        return repr(self.merged())
 
 
 _Setter = Callable[[object, Any], None]
@@ -217,7 +278,7 @@ _Setter = Callable[[object, Any], None]
 
 def _slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
     """The slot descriptors' setters of a frozen dataclass, checked against its fields at import (so a field
-    added later cannot be left unset): storing through them skips the generated __init__'s slow
+    added later cannot be left unset): storing through them is cheaper than the frozen dataclass's
     object.__setattr__ per field, and yields the same object. (sigv4 has the same five lines: the engine
     imports nothing outside the standard library, and sigv4 may not import the engine.)"""
     declared = " ".join(item.name for item in fields(cls))
@@ -227,24 +288,3 @@ def _slot_setters(cls: type, names: str) -> tuple[_Setter, ...]:
 
 
 _CTX_SETTERS = _slot_setters(RequestContext, "principal action resource resource_account keys action_lower")
-_NEW = object.__new__
-
-
-def _new_context(
-    principal: Principal,
-    action: str,
-    resource: str,
-    resource_account: str,
-    keys: Mapping[str, tuple[str, ...]],
-    action_lower: str,
-) -> RequestContext:
-    """`RequestContext(...)`, built once per decision, so without the dataclass __init__."""
-    made: RequestContext = _NEW(RequestContext)
-    set_principal, set_action, set_resource, set_account, set_keys, set_lower = _CTX_SETTERS
-    set_principal(made, principal)
-    set_action(made, action)
-    set_resource(made, resource)
-    set_account(made, resource_account)
-    set_keys(made, keys)
-    set_lower(made, action_lower)
-    return made

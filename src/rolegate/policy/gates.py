@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from rolegate.policy.compile import CompiledPolicy, CompiledStatement
 from rolegate.policy.context import PrincipalKind, RequestContext
@@ -41,6 +42,11 @@ class PolicySet:
     scps: tuple[tuple[CompiledPolicy, ...], ...] = ()
     rcps: tuple[tuple[CompiledPolicy, ...], ...] = ()
     management_account: str = ""
+    # (action, resource, resource account) -> (principal, result, gate, statements, reason) of a decision that
+    # needed nothing of the request beyond those (decide.authorize keeps them); not part of the value
+    verdicts: dict[tuple[str, str, str], tuple[Any, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def scp_in_force(self, ctx: RequestContext) -> bool:
         principal = ctx.principal
@@ -63,11 +69,16 @@ def is_service_linked_role(ctx: RequestContext) -> bool:
 
 @dataclass(slots=True)
 class Scan:
-    """Applicable statements of one gate (or one SCP/RCP level)."""
+    """Applicable statements of one gate (or one SCP/RCP level). `fixed`: found without reading anything of the
+    request but its action and resource (every candidate had nothing left to check)."""
 
     allows: list[tuple[CompiledStatement, PrincipalMatch]] = field(default_factory=list)
     denies: list[CompiledStatement] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    fixed: bool = False
+
+
+NO_SCAN = Scan(fixed=True)  # a gate where nothing applies; shared, never changed
 
 
 def scan(
@@ -76,26 +87,46 @@ def scan(
     has_boundary: bool,
     check_principal: bool = False,
 ) -> Scan:
-    result = Scan()
+    """The applicable statements of one gate (or level), to be read, never changed. A gate of one policy whose
+    candidates have nothing left to check gets the scan kept with them (NO_SCAN when there are none), so the
+    common request builds no Scan and checks no statement."""
     action, resource = ctx.action_lower, ctx.resource
+    if len(policies) == 1:
+        found = policies[0].lookup(action, resource)
+        if not found.statements:
+            return NO_SCAN
+        if found.unconditional:
+            kept: Scan | None = found.scan
+            if kept is None:
+                kept = found.scan = _unconditional_scan(found.statements)
+            return kept
+    result = Scan()
+    fixed = True
     for policy in policies:
-        for stmt in policy.candidates(action, resource):
+        for stmt in policy.lookup(action, resource).statements:
             if stmt.unconditional:  # what `applies` answers first, without the call
-                found = PrincipalMatch.DIRECT
+                matched = PrincipalMatch.DIRECT
             else:
+                fixed = False
                 try:
-                    matched = applies(stmt, ctx, has_boundary, check_principal)
+                    answer = applies(stmt, ctx, has_boundary, check_principal)
                 except Exception as error:  # a statement that cannot be evaluated never matches
                     result.errors.append(f"{stmt.ref}: {type(error).__name__}: {error}")
                     continue
-                if matched is None:
+                if answer is None:
                     continue
-                found = matched
+                matched = answer
             if stmt.deny:
                 result.denies.append(stmt)
             else:
-                result.allows.append((stmt, found))
+                result.allows.append((stmt, matched))
+    result.fixed = fixed
     return result
+
+
+def _unconditional_scan(statements: tuple[CompiledStatement, ...]) -> Scan:
+    allows = [(s, PrincipalMatch.DIRECT) for s in statements if not s.deny]
+    return Scan(allows, [s for s in statements if s.deny], [], True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,16 +3,18 @@
 Compiled policies are cached by (id, document text), so a stored document is parsed once however often it
 is used. Everything that depends on the caller alone (its policies, the engine's principal and principal
 keys, its organization and session keys) is cached while the policy tables are unchanged, so a request only
-adds its own keys, with the time strings formatted once per second. Every decision is appended to the call,
-so the audit trail records it and a denial's id can be turned into the engine's full explanation later
-(`rolegate explain ID`).
+adds its own keys, with the time strings formatted once per second. A request whose verdict the engine kept
+(nothing left to check but its action and resource) skips even that: its keys are merged only if read. Every
+decision is appended to the call, so the audit trail records it and a denial's id can be turned into the
+engine's full explanation later (`rolegate explain ID`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from rolegate.errors import AccessDenied
@@ -31,12 +33,14 @@ from rolegate.policy import (
     principal_from_arn,
 )
 from rolegate.policy.context import (
+    KeysOnRead,
     base_keys,
     context_from_base,
     principal_keys,
     resolve_resource_account,
     to_strings,
 )
+from rolegate.policy.decide import kept_verdict
 from rolegate.services.context import CallContext, Caller
 from rolegate.services.identity import ANONYMOUS_KIND, role_arn
 from rolegate.services.organization import RCP, SCP, org_paths, policy_levels
@@ -53,11 +57,14 @@ from rolegate.store.records import (
     OrgPolicyAttachment,
     PolicyVersion,
     Role,
+    Session,
     Setting,
     User,
 )
 from rolegate.store.tracking import TrackingStore
 
+# (now, session, secure transport, source IP, user agent, region) of a call: see client_facts
+ClientFacts = tuple[datetime, Session | None, bool, str, str, str]
 CACHE_SIZE = 4096
 POLICY_SETS_PER_CALLER = 16
 BASES_PER_CALLER = 8  # key sets of the current second: one per resource account and client facts
@@ -80,6 +87,7 @@ POLICY_TABLES = tuple(
     )
 )
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+ONE_SECOND = timedelta(seconds=1)
 NOT_VIA_SERVICE = ("false",)
 DENY_SUFFIX = {
     Gate.SCP: "service control policy",
@@ -185,6 +193,9 @@ class Authorizer:
         self._slices: dict[tuple[str, ...], tuple[tuple[int, ...], CallerSlice]] = {}
         self._levels: dict[tuple[str, str], tuple[tuple[int, ...], tuple[Any, str]]] = {}
         self._clock = SecondKeys()
+        # The slice last served, with the caller object and stamp it was served for: a server's next request
+        # usually comes from the same (cached) Caller, which then needs no key built or looked up.
+        self._last: tuple[Caller, tuple[int, ...], CallerSlice] | None = None
 
     def identity_slice(self, call: CallContext) -> tuple[tuple[CompiledPolicy, ...], CompiledPolicy | None]:
         """The caller's identity policies and permissions boundary, as they are now (live edits apply)."""
@@ -256,65 +267,74 @@ class Authorizer:
         trust: bool = False,
         keys: dict[str, Any] | None = None,
     ) -> Decision:
-        """The engine's decision on `action` for the caller, without recording or raising it."""
+        """The engine's decision on `action` for the caller, without recording or raising it.
+
+        When the engine kept the verdict of this very request (see `policy.decide.authorize`), the decision
+        reads none of its condition keys: they are merged only if something reads them later (an explanation),
+        so the request skips its time strings, client facts and merge."""
         caller = call.caller
         stamp = self.tracking.stamp(POLICY_TABLES) if self.tracking is not None else None
-        caller_slice = self.caller_slice(call, stamp)
+        last = self._last
+        if last is not None and last[0] is caller and last[1] == stamp:
+            caller_slice = last[2]
+        else:
+            caller_slice = self.caller_slice(call, stamp)
         target_account = resource_account or caller.account_id
-        key = (target_account, resource_policy, trust)
-        policies = caller_slice.resolved.get(key)
+        policies = caller_slice.resolved.get((target_account, resource_policy, trust))
         if policies is None:
-            rcps, rcp_management = self.cached_org_levels(call, target_account, RCP, stamp)
-            compiled_resource = None
-            if resource_policy is not None:
-                compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
-            policies = caller_slice.policy_set(compiled_resource, trust, rcps, rcp_management)
-            if len(caller_slice.resolved) >= POLICY_SETS_PER_CALLER:
-                caller_slice.resolved.clear()
-            caller_slice.resolved[key] = policies
-        return authorize(self.context(call, caller_slice, action, resource, target_account, keys), policies)
+            policies = self.resolve(call, caller_slice, target_account, resource_policy, trust, stamp)
+        principal = caller_slice.principal
+        account = target_account or resolve_resource_account(principal, resource, "")
+        action_lower = action.lower()
+        kept = kept_verdict(policies, principal, action_lower, resource, account) if policies.verdicts else None
+        if kept is not None:
+            base = partial(self.base, caller_slice, account, client_facts(call))
+            context = RequestContext(principal, action, resource, account, KeysOnRead(base, keys), action_lower)
+            return Decision(*kept, context, policies)
+        every_other = self.base(caller_slice, account, client_facts(call))
+        return authorize(context_from_base(principal, action, resource, account, every_other, keys), policies)
 
-    def context(
+    def resolve(
         self,
         call: CallContext,
         caller_slice: CallerSlice,
-        action: str,
-        resource: str,
-        resource_account: str,
-        keys: dict[str, Any] | None,
-    ) -> RequestContext:
-        """The engine's `build_context` of the request, from the caller's keys merged with the request keys
-        of conditions.md §3; that merge is kept for the caller's further requests in the same second from
-        the same client, so a request only copies it and adds its own `keys`."""
-        principal = caller_slice.principal
-        account = resource_account or resolve_resource_account(principal, resource, "")
-        current_time, epoch_time = self._clock.keys(call.now)
-        session = call.caller.session
+        target_account: str,
+        resource_policy: tuple[str, str] | None,
+        trust: bool,
+        stamp: tuple[int, ...] | None,
+    ) -> PolicySet:
+        """The request's PolicySet, kept with the caller's slice per resource account and resource policy."""
+        rcps, rcp_management = self.cached_org_levels(call, target_account, RCP, stamp)
+        compiled_resource = None
+        if resource_policy is not None:
+            compiled_resource = self.cache.get(resource_policy[0], resource_policy[1])
+        policies = caller_slice.policy_set(compiled_resource, trust, rcps, rcp_management)
+        resolved = caller_slice.resolved
+        if len(resolved) >= POLICY_SETS_PER_CALLER:
+            resolved.clear()
+        resolved[(target_account, resource_policy, trust)] = policies
+        return policies
+
+    def base(self, caller_slice: CallerSlice, account: str, client: ClientFacts) -> dict[str, tuple[str, ...]]:
+        """Every condition key of the request but its own `keys`, as the engine's `base_keys`: the caller's keys
+        merged with the request keys of conditions.md §3. That merge is kept for the caller's further requests
+        in the same second from the same client, so a request only copies it and adds its own keys."""
+        now, session, secure, source_ip, user_agent, region = client
+        current_time, epoch_time = self._clock.keys(now)
         mfa_age = None
         if session is not None and session.mfa_authenticated and session.mfa_time is not None:
-            mfa_age = str(int((call.now - session.mfa_time).total_seconds()))
-        secure = call.secure_transport
+            mfa_age = str(int((now - session.mfa_time).total_seconds()))
         # type(secure): True and 1 are equal keys but become different strings
-        facts = (
-            account,
-            current_time,
-            epoch_time,
-            mfa_age,
-            type(secure),
-            secure,
-            call.source_ip,
-            call.user_agent,
-            call.region,
-        )
+        facts = (account, current_time, epoch_time, mfa_age, type(secure), secure, source_ip, user_agent, region)
         bases = caller_slice.bases
-        base = bases.get(facts)
-        if base is None:
-            prepared = self.request_keys(call, caller_slice, current_time, epoch_time, mfa_age)
-            base = base_keys(account, caller_slice.derived, prepared)
+        found = bases.get(facts)
+        if found is None:
+            prepared = request_keys(caller_slice, client, current_time, epoch_time, mfa_age)
+            found = base_keys(account, caller_slice.derived, prepared)
             if len(bases) >= BASES_PER_CALLER:
                 bases.clear()
-            bases[facts] = base
-        return context_from_base(principal, action, resource, account, base, keys)
+            bases[facts] = found
+        return found
 
     def caller_slice(self, call: CallContext, stamp: tuple[int, ...] | None) -> CallerSlice:
         """Everything about the caller the engine needs, cached while the policy tables are unchanged."""
@@ -330,12 +350,14 @@ class Authorizer:
         if stamp is not None and cached is not None and cached[0] == stamp:
             made = cached[1]
             if made.caller is caller or made.caller == caller:
+                self._last = (caller, stamp, made)
                 return made
         made = self.build_slice(call)
         if stamp is not None:
             if len(self._slices) >= CACHE_SIZE:
                 self._slices.clear()
             self._slices[key] = (stamp, made)
+            self._last = (caller, stamp, made)
         return made
 
     def build_slice(self, call: CallContext) -> CallerSlice:
@@ -369,50 +391,58 @@ class Authorizer:
             self._levels[key] = (stamp, made)
         return made
 
-    def request_keys(
-        self,
-        call: CallContext,
-        caller_slice: CallerSlice,
-        current_time: tuple[str],
-        epoch_time: tuple[str],
-        mfa_age: str | None,
-    ) -> dict[str, tuple[str, ...]]:
-        """The global condition keys of conditions.md §3 that this request carries, normalised for the engine."""
-        keys = {
-            "aws:currenttime": current_time,
-            "aws:epochtime": epoch_time,
-            "aws:securetransport": to_strings(call.secure_transport),
-            "aws:sourceip": to_strings(call.source_ip),
-            "aws:useragent": to_strings(call.user_agent),
-            "aws:requestedregion": to_strings(call.region),
-            "aws:viaawsservice": NOT_VIA_SERVICE,
-        }
-        keys.update(caller_slice.caller_keys)
-        if mfa_age is not None:
-            keys["aws:multifactorauthage"] = (mfa_age,)
-        return keys
-
 
 class SecondKeys:
     """aws:CurrentTime and aws:EpochTime, formatted once per second rather than once per request.
 
     Only UTC instants from 1970 to 2106 are cached: there the epoch second fixes both strings exactly (the
-    clock is UTC; other instants are formatted each time)."""
+    clock is UTC; other instants are formatted each time). A request of the same second is recognised by
+    comparing its instant with the second's bounds, cheaper than computing its timestamp."""
 
     def __init__(self) -> None:
-        self._last: tuple[int, tuple[str], tuple[str]] | None = None
+        self._last: tuple[datetime, datetime, tuple[str], tuple[str]] | None = None
 
     def keys(self, now: datetime) -> tuple[tuple[str], tuple[str]]:
+        last = self._last
+        if last is not None and now.tzinfo is UTC and last[0] <= now < last[1]:
+            return last[2], last[3]
         seconds = now.timestamp()
         epoch = int(seconds)
-        cacheable = now.tzinfo is UTC and 0 <= seconds < 2**32  # int() is the floor, and exact, only there
-        last = self._last
-        if cacheable and last is not None and last[0] == epoch:
-            return last[1], last[2]
         made = (now.strftime(TIME_FORMAT),), (str(epoch),)
-        if cacheable:
-            self._last = (epoch, *made)
+        if now.tzinfo is UTC and 0 <= seconds < 2**32:  # int() is the floor, and exact, only there
+            start = now.replace(microsecond=0)
+            self._last = (start, start + ONE_SECOND, *made)
         return made
+
+
+def client_facts(call: CallContext) -> ClientFacts:
+    """What the request keys of conditions.md §3 are made of, besides the caller, read when the call is decided
+    (a decision's keys may be merged later)."""
+    return (call.now, call.caller.session, call.secure_transport, call.source_ip, call.user_agent, call.region)
+
+
+def request_keys(
+    caller_slice: CallerSlice,
+    client: ClientFacts,
+    current_time: tuple[str],
+    epoch_time: tuple[str],
+    mfa_age: str | None,
+) -> dict[str, tuple[str, ...]]:
+    """The global condition keys of conditions.md §3 that this request carries, normalised for the engine."""
+    _, _, secure, source_ip, user_agent, region = client
+    keys = {
+        "aws:currenttime": current_time,
+        "aws:epochtime": epoch_time,
+        "aws:securetransport": to_strings(secure),
+        "aws:sourceip": to_strings(source_ip),
+        "aws:useragent": to_strings(user_agent),
+        "aws:requestedregion": to_strings(region),
+        "aws:viaawsservice": NOT_VIA_SERVICE,
+    }
+    keys.update(caller_slice.caller_keys)
+    if mfa_age is not None:
+        keys["aws:multifactorauthage"] = (mfa_age,)
+    return keys
 
 
 def principal_tags(call: CallContext) -> dict[str, str]:
