@@ -12,7 +12,6 @@ installed send those, never by default. The XXHASH algorithms of the S3 model ar
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -21,10 +20,10 @@ import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from rolegate.errors import AwsError, BadDigest, IncompleteBody, InvalidDigest, InvalidRequest, aws_error
-from rolegate.sigv4.verify import slot_setters
+from rolegate.sigv4.verify import NamesMemo, raw_layout
 
 XAmzContentSHA256Mismatch = aws_error("XAmzContentSHA256Mismatch", 400)
 S3NotImplemented = aws_error("NotImplemented", 501, sender_fault=False)
@@ -165,7 +164,10 @@ def decode_digest(value: str, size: int) -> bytes | None:
 
 
 def b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
+    return binascii.b2a_base64(raw, newline=False).decode("ascii")  # base64.b64encode, without its Python wrapper
+
+
+_SHA256 = hashlib.sha256()  # copied for each body: cheaper than looking the algorithm up again
 
 
 def sha256_file(source: BinaryIO, *, chunk_size: int = READ_SIZE) -> str:
@@ -197,32 +199,34 @@ class PayloadClaims:
     trailer: str | None = None  # the checksum header name announced in x-amz-trailer
 
 
-# Built per request through slot descriptors, as `rolegate.sigv4.verify` builds its records: a frozen dataclass's
+# Built per request as `rolegate.sigv4.verify` builds its records (see `raw_layout`): a frozen dataclass's
 # generated __init__ cost more than the rest of reading the claims.
-_CLAIM_ALGORITHM, _CLAIM_EXPECTED = slot_setters(ChecksumClaim, "algorithm expected")
-_CLAIMS_SHA256, _CLAIMS_MD5, _CLAIMS_CHECKSUM, _CLAIMS_TRAILER = slot_setters(
-    PayloadClaims, "content_sha256 content_md5 checksum trailer"
-)
+_RawChecksumClaim = raw_layout(ChecksumClaim)
+_RawClaims = raw_layout(PayloadClaims)
 
 
 def _new_checksum_claim(algorithm: str, expected: bytes | None) -> ChecksumClaim:
     """`ChecksumClaim(algorithm, expected)`."""
-    claim = object.__new__(ChecksumClaim)
-    _CLAIM_ALGORITHM(claim, algorithm)
-    _CLAIM_EXPECTED(claim, expected)
-    return claim
+    claim: Any = _RawChecksumClaim()
+    claim.algorithm = algorithm
+    claim.expected = expected
+    claim.__class__ = ChecksumClaim
+    built: ChecksumClaim = claim
+    return built
 
 
 def _new_claims(
     content_sha256: str | None, content_md5: bytes | None, checksum: ChecksumClaim | None, trailer: str | None
 ) -> PayloadClaims:
     """`PayloadClaims(content_sha256, content_md5, checksum, trailer)`."""
-    claims = object.__new__(PayloadClaims)
-    _CLAIMS_SHA256(claims, content_sha256)
-    _CLAIMS_MD5(claims, content_md5)
-    _CLAIMS_CHECKSUM(claims, checksum)
-    _CLAIMS_TRAILER(claims, trailer)
-    return claims
+    claims: Any = _RawClaims()
+    claims.content_sha256 = content_sha256
+    claims.content_md5 = content_md5
+    claims.checksum = checksum
+    claims.trailer = trailer
+    claims.__class__ = PayloadClaims
+    built: PayloadClaims = claims
+    return built
 
 
 def parse_claims(
@@ -244,15 +248,11 @@ def claims_by_name(
     by_name: Mapping[str, Sequence[str]], *, content_sha256: str | None, checksum_describes_body: bool = True
 ) -> PayloadClaims:
     """`parse_claims` over header values grouped by trimmed lower-case name, as `HttpRequestView` holds them."""
-    md5 = _content_md5(_first(by_name, "content-md5"))
-    checksum_headers = [
-        (name, value)
-        for name, values in by_name.items()
-        if name.startswith(CHECKSUM_PREFIX) and name not in NOT_CHECKSUM_VALUES
-        for value in values
-    ]
-    trailer_value = _first(by_name, "x-amz-trailer")
-    trailers = _trailer_names(trailer_value) if trailer_value is not None else []
+    found = by_name.get("content-md5")  # a group is never empty: `found[0]` is its first value
+    md5 = _content_md5(found[0]) if found else None
+    checksum_headers = [(name, value) for name in _checksum_names(tuple(by_name)) for value in by_name[name]]
+    found = by_name.get("x-amz-trailer")
+    trailers = _trailer_names(found[0]) if found else []
     if len(checksum_headers) > 1 or len(trailers) > 1 or len(checksum_headers) + len(trailers) > 2:
         raise InvalidRequest(MULTIPLE_CHECKSUMS)
     if checksum_headers and trailers:
@@ -261,7 +261,9 @@ def claims_by_name(
     trailer = trailers[0] if trailers else None
     if trailer is not None:
         claim = _new_checksum_claim(algorithm_of(trailer) or "", None)
-    _check_sdk_algorithm(_first(by_name, "x-amz-sdk-checksum-algorithm"), claim)
+    found = by_name.get("x-amz-sdk-checksum-algorithm")
+    if found:
+        _check_sdk_algorithm(found[0], claim)
     return _new_claims(
         content_sha256,
         md5,
@@ -270,14 +272,15 @@ def claims_by_name(
     )
 
 
-def _first(by_name: Mapping[str, Sequence[str]], name: str) -> str | None:
-    values = by_name.get(name)
-    return values[0] if values else None
+def _read_checksum_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The x-amz-checksum-* names that carry a value, in arrival order."""
+    return tuple(name for name in names if name.startswith(CHECKSUM_PREFIX) and name not in NOT_CHECKSUM_VALUES)
 
 
-def _content_md5(value: str | None) -> bytes | None:
-    if value is None:
-        return None
+_checksum_names = NamesMemo(_read_checksum_names)
+
+
+def _content_md5(value: str) -> bytes:
     raw = decode_digest(value, 16)
     if raw is None:
         raise InvalidDigest("The Content-MD5 you specified was invalid.", **{"Content-MD5": value.strip()})
@@ -302,9 +305,7 @@ def _trailer_names(value: str) -> list[str]:
     return names
 
 
-def _check_sdk_algorithm(declared: str | None, claim: ChecksumClaim | None) -> None:
-    if declared is None:
-        return
+def _check_sdk_algorithm(declared: str, claim: ChecksumClaim | None) -> None:
     if claim is None:
         raise InvalidRequest(
             "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers "
@@ -322,21 +323,36 @@ def is_hex_sha256(value: str) -> bool:
 
 
 class BodyDigests:
-    """Hashes a body as it streams past and, at the end, compares it with the claims in S3's precedence."""
+    """Hashes a body as it streams past and, at the end, compares it with the claims in S3's precedence.
+
+    Each byte goes through each algorithm once: a flexible checksum in the algorithm of another claim
+    (x-amz-checksum-sha256 beside a hex x-amz-content-sha256, x-amz-checksum-md5 beside Content-MD5) reads
+    the digest of the hasher already running, since reading a digest leaves the hasher as it was.
+    """
 
     def __init__(self, claims: PayloadClaims) -> None:
         self.claims = claims
         self.length = 0
         self.checksum_value: str | None = None  # base64, once verified
-        self._sha256 = hashlib.sha256() if claims.content_sha256 is not None else None
-        self._md5 = hashlib.md5(usedforsecurity=False) if claims.content_md5 is not None else None
-        self._checksum = (claims.checksum, new_hasher(claims.checksum.algorithm)) if claims.checksum else None
+        self._sha256 = sha256 = _SHA256.copy() if claims.content_sha256 is not None else None
+        self._md5 = md5 = hashlib.md5(usedforsecurity=False) if claims.content_md5 is not None else None
+        checksum = claims.checksum
+        own: Hasher | None = None  # the checksum's hasher, when no other claim runs its algorithm already
+        if checksum is None:
+            self._checksum: tuple[ChecksumClaim, Hasher] | None = None
+        elif checksum.algorithm == "SHA256" and sha256 is not None:
+            self._checksum = (checksum, sha256)
+        elif checksum.algorithm == "MD5" and md5 is not None:
+            self._checksum = (checksum, md5)
+        else:
+            own = new_hasher(checksum.algorithm)
+            self._checksum = (checksum, own)
+        self._hashers: tuple[Hasher, ...] = tuple(filter(None, (sha256, md5, own)))  # hashers are always truthy
 
     def update(self, data: bytes) -> None:
         self.length += len(data)
-        for hasher in (self._sha256, self._md5, self._checksum[1] if self._checksum else None):
-            if hasher is not None:
-                hasher.update(data)
+        for hasher in self._hashers:
+            hasher.update(data)
 
     def verify(self, trailer_value: bytes | None = None) -> None:
         """Raise for the first claim the body breaks; `trailer_value` is the digest an aws-chunked trailer carried."""
@@ -363,7 +379,7 @@ class BodyDigests:
             computed_checksum = hasher.digest()
             if expected is None or not hmac.compare_digest(computed_checksum, expected):
                 raise BadDigest(f"The {claim.algorithm} you specified did not match the calculated checksum.")
-            self.checksum_value = b64(computed_checksum)
+            self.checksum_value = binascii.b2a_base64(computed_checksum, newline=False).decode("ascii")  # b64()
 
     @property
     def checksum(self) -> tuple[str, str] | None:
@@ -401,8 +417,12 @@ class CheckedReader:
             return b"".join(iter(lambda: self.read(READ_SIZE), b""))
         while not self._ready and not self._done:
             self._step()
-        taken, self._ready = self._ready[:size], self._ready[size:]
-        return taken
+        ready = self._ready
+        if len(ready) <= size:  # the usual read: a whole block, handed out without copying it
+            self._ready = b""
+            return ready
+        self._ready = ready[size:]
+        return ready[:size]
 
     def _step(self) -> None:
         raise NotImplementedError

@@ -37,8 +37,8 @@ from rolegate.sigv4.verify import (
     RequestTimeTooSkewed,
     VerifiedRequest,
     as_utc,
+    credentials_of,
     iso_time,
-    parse_credentials,
     parse_http_date,
     verify,
 )
@@ -105,14 +105,14 @@ def verify_s3(
     `view.raw_path` is the path as sent (SigV4 signs it); `resource_path` is the path-style `/bucket/key` form
     for a virtual-hosted request, which SigV2 signs. `region=None` accepts any SigV4 scope region.
     """
-    authorization = view.header("authorization") or ""
+    authorization = view._header("authorization") or ""
     query = view.query_pairs()
     v2_query = bool(query) and any(name in _QUERY_PARAM_SET for name, _ in query)  # most S3 requests have none
     if v2_query and (authorization or any(name in PRESIGN_MARKERS for name, _ in query)):
         raise InvalidArgument(ONE_MECHANISM)
     if v2_query or authorization.partition(" ")[0] == SIGNATURE_VERSION:
         return verify_sigv2(view, secret_for, clock, resource_path=resource_path)
-    claimed = parse_credentials(view, s3=True)
+    claimed = credentials_of(view, authorization, s3=True)
     if claimed is None:
         return None
     return verify(view, secret_for, clock, service="s3", region=region, s3=True, claimed=claimed)

@@ -75,6 +75,24 @@ _NO_CONTENT_CHECK = frozenset({"GET", "HEAD"})
 _NO_CLAIMS = PayloadClaims()  # frozen, so one instance serves every read
 
 
+class _NoBody:
+    """The body of a read without one (GetObject, HeadObject): no bytes, no claims, so nothing to check or keep.
+
+    What a `VerifiedBody` of zero bytes and no claims gives, without its hashers and state; it has no state at
+    all (empty __slots__, class attributes that an instance cannot rebind), so one instance serves every read.
+    """
+
+    __slots__ = ()
+    decoded_length = 0
+    checksum = None
+
+    def read(self, size: int = -1, /) -> bytes:
+        return b""
+
+
+_NO_BODY = _NoBody()
+
+
 class PayloadReader(Protocol):
     """What the glue passes on as the body: `read(n)` of the decoded, verified payload."""
 
@@ -96,15 +114,20 @@ def s3_payload_reader(
     `verified` is what authentication returned (None for an anonymous request), `source` the spooled body at
     position 0 and `length` its size in bytes. Malformed claims raise here, before any body is read.
     """
-    value = view.header(CONTENT_SHA256_HEADER)
+    value = view._header(CONTENT_SHA256_HEADER)
     method = view.method.upper()
-    header_signed = verified is not None and verified.signature_version == ALGORITHM and not verified.presigned
-    describes_body = not (method == "POST" and _has_query_name(view.raw_query, "uploadId"))
-    if header_signed and verified is not None and value is not None and value.startswith(STREAMING_PREFIX):
-        return _streaming_reader(view, verified, source, value, describes_body)
+    if (
+        value is not None
+        and value.startswith(STREAMING_PREFIX)
+        and verified is not None
+        and verified.signature_version == ALGORITHM
+        and not verified.presigned
+    ):
+        return _streaming_reader(view, verified, source, value, _describes_body(view, method))
     if method in _NO_CONTENT_CHECK:  # S3 checks no body claims on reads
-        return VerifiedBody(source, _NO_CLAIMS, length)
+        return VerifiedBody(source, _NO_CLAIMS, length) if length else _NO_BODY
     literal = None if value is None or value == UNSIGNED_PAYLOAD else value
+    describes_body = method != "POST" or _describes_body(view, method)  # no call for a PUT
     claims = claims_by_name(view.headers_by_name(), content_sha256=literal, checksum_describes_body=describes_body)
     if claims.trailer is not None:
         raise _malformed_trailer()
@@ -118,7 +141,7 @@ def _streaming_reader(
         raise S3NotImplemented(
             "A header you provided implies functionality that is not implemented.", Header=CONTENT_SHA256_HEADER
         )
-    decoded_length = _decoded_length(view.header(DECODED_LENGTH_HEADER))
+    decoded_length = _decoded_length(view._header(DECODED_LENGTH_HEADER))
     claims = claims_by_name(view.headers_by_name(), content_sha256=None, checksum_describes_body=describes_body)
     trailer_mode = mode.endswith("-TRAILER")
     if claims.trailer is not None and not trailer_mode:
@@ -168,6 +191,11 @@ def strip_aws_chunked(content_encoding: str | None) -> str | None:
     codings = [coding.strip() for coding in content_encoding.split(",")]
     kept = [coding for coding in codings if coding and coding.lower() != "aws-chunked"]
     return ", ".join(kept) or None
+
+
+def _describes_body(view: HttpRequestView, method: str) -> bool:
+    """Whether x-amz-checksum-* headers describe this body: not so for CompleteMultipartUpload (POST ?uploadId)."""
+    return not (method == "POST" and _has_query_name(view.raw_query, "uploadId"))
 
 
 def _has_query_name(raw_query: str, name: str) -> bool:
@@ -258,7 +286,8 @@ class ChunkedReader(CheckedReader):
         self._chunk_size = 0
         self._chunk_left = 0
         self._chunk_signature = ""
-        self._chunk_hash = hashlib.sha256()
+        # Each chunk's SHA-256 feeds its signature's string to sign: unsigned streams are not hashed at all.
+        self._chunk_hash: hashlib._Hash | None = None
         self._ready = b""
         self._held = b""
         self._done = False
@@ -286,7 +315,8 @@ class ChunkedReader(CheckedReader):
             raise incomplete_body(decoded + size, self.decoded_length)
         self._chunk_size = self._chunk_left = size
         self._chunk_signature = signature
-        self._chunk_hash = hashlib.sha256()
+        if self._signer is not None:
+            self._chunk_hash = hashlib.sha256()
         if not size:
             self._finish()
 
@@ -307,7 +337,8 @@ class ChunkedReader(CheckedReader):
     def _read_data(self) -> None:
         data = self._wire.exact(min(READ_SIZE, self._chunk_left))
         self._chunk_left -= len(data)
-        self._chunk_hash.update(data)
+        if self._chunk_hash is not None:
+            self._chunk_hash.update(data)
         self._digests.update(data)
         if not self._chunk_left:
             if self._wire.exact(2) != b"\r\n":
@@ -321,6 +352,8 @@ class ChunkedReader(CheckedReader):
     def _check_chunk_signature(self) -> None:
         if self._signer is None:
             return
+        if self._chunk_hash is None:  # fail closed; a signed chunk's header always starts its hash
+            raise InternalFailure("We encountered an internal error. Please try again.")
         to_sign = self._signer.string_to_sign(
             _CHUNK_ALGORITHM, self._previous, EMPTY_SHA256, self._chunk_hash.hexdigest()
         )
