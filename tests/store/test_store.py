@@ -249,6 +249,39 @@ def test_the_checkpointer_runs_after_commits_only() -> None:
     assert ran == ["PRAGMA wal_checkpoint(PASSIVE)", "closed"]
 
 
+def test_the_second_checkpoint_pass_holds_the_writers_lock() -> None:
+    ran: list[tuple[str, bool]] = []
+    held = threading.Event()
+
+    class Lock:
+        def acquire(self) -> None:
+            held.set()
+
+        def release(self) -> None:
+            held.clear()
+
+    class Connection:
+        def execute(self, sql: str) -> Connection:
+            ran.append((sql, held.is_set()))
+            return self
+
+        def fetchall(self) -> list[Any]:
+            return []
+
+        def close(self) -> None:
+            return None
+
+    checkpointer = Checkpointer(Connection, interval=0.01, writers=Lock())  # type: ignore[arg-type]
+    checkpointer.committed()
+    for _ in range(100):
+        if len(ran) >= 2:
+            break
+        time.sleep(0.01)
+    checkpointer.close()
+    assert ran[:2] == [("PRAGMA wal_checkpoint(PASSIVE)", False), ("PRAGMA wal_checkpoint(PASSIVE)", True)]
+    assert not held.is_set()
+
+
 def test_a_database_from_before_inline_blobs_gains_their_table_on_open(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'older.sqlite'}"
     SqlStore(url).close()

@@ -341,7 +341,7 @@ class SqlStore:
         self._owned: list[Any] = []
         self._owned_lock = threading.Lock()
         if background_checkpoints and self.sqlite and _lock_path(database) is not None:
-            self.checkpointer = Checkpointer(lambda: sqlite3.connect(str(database), timeout=30))
+            self.checkpointer = Checkpointer(lambda: sqlite3.connect(str(database), timeout=30), writers=self.writers)
         self.integrity_error: type[Exception] = self.engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
         # SQLite files: writers take turns on `writers`, so `committed` hooks run before the next writer begins.
         self.serializes_writers = self.sqlite
