@@ -6,7 +6,10 @@ several threads (see bench/server.py), so the client costs little. The caller is
 management account whose identity policy allows s3:GetObject/PutObject on the bucket, so every request is
 evaluated by the engine (moto checks nothing). The 1 GiB upload streams a generated body with
 UNSIGNED-PAYLOAD; the server's resident memory is sampled every 20 ms during the upload.
+Both servers get the same warm-up under the same load before each measured run (--warmup-seconds, default
+5): a server's first seconds cost more (its caches fill, its heap grows) and the figures are steady state.
 Usage: python bench/s3.py [--seconds-per-run N] [--clients N] [--moto PATH] [--upload-mib N] [--workers N]
+       [--warmup-seconds N]
 """
 
 from __future__ import annotations
@@ -81,11 +84,14 @@ def bench_user(port: int) -> tuple[str, str]:
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def object_figures(port: int, pid: int, clients: int, seconds: float, user: tuple[str, str]) -> dict[str, Figures]:
+def object_figures(
+    port: int, pid: int, clients: int, seconds: float, user: tuple[str, str], warmup: float
+) -> dict[str, Figures]:
     s3_client(port, ROOT).create_bucket(Bucket=BUCKET)  # type: ignore[attr-defined]
     put = signed(port, "PUT", KEY, PAYLOAD, user)
-    results = {"PutObject 1 KiB": measure(port, put, clients, seconds, pid)}
-    results["GetObject 1 KiB"] = measure(port, signed(port, "GET", KEY, b"", user), clients, seconds, pid)
+    results = {"PutObject 1 KiB": measure(port, put, clients, seconds, pid, warmup)}
+    get = signed(port, "GET", KEY, b"", user)
+    results["GetObject 1 KiB"] = measure(port, get, clients, seconds, pid, warmup)
     return results
 
 
@@ -141,7 +147,7 @@ def upload_peak(port: int, pid: int, mib: int) -> tuple[float, float, float, int
     return idle, peak[0], time.perf_counter() - started, status
 
 
-def run_rolegate(clients: int, seconds: float, upload_mib: int, workers: int) -> dict[str, Figures]:
+def run_rolegate(clients: int, seconds: float, upload_mib: int, workers: int, warmup: float) -> dict[str, Figures]:
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="rolegate-s3-bench-"))
     env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
@@ -150,7 +156,7 @@ def run_rolegate(clients: int, seconds: float, upload_mib: int, workers: int) ->
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     try:
         wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
-        results = object_figures(port, process.pid, clients, seconds, bench_user(port))
+        results = object_figures(port, process.pid, clients, seconds, bench_user(port), warmup)
         if upload_mib:
             idle, peak, elapsed, status = upload_peak(port, process.pid, upload_mib)
             print(
@@ -165,12 +171,12 @@ def run_rolegate(clients: int, seconds: float, upload_mib: int, workers: int) ->
         shutil.rmtree(data, ignore_errors=True)
 
 
-def run_moto(path: str, clients: int, seconds: float) -> dict[str, Figures]:
+def run_moto(path: str, clients: int, seconds: float, warmup: float) -> dict[str, Figures]:
     port = free_port()
     process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
-        return object_figures(port, process.pid, clients, seconds, ROOT)
+        return object_figures(port, process.pid, clients, seconds, ROOT, warmup)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -183,14 +189,15 @@ def main() -> int:
     parser.add_argument("--moto", default=shutil.which("moto_server") or "")
     parser.add_argument("--upload-mib", type=int, default=1024, help="size of the single-PUT upload (0 skips it)")
     parser.add_argument("--workers", type=int, default=2, help="rolegate server processes (default 2)")
+    parser.add_argument("--warmup-seconds", type=float, default=5.0, help="load before each measured run, both servers")
     args = parser.parse_args()
-    ours = run_rolegate(args.clients, args.seconds_per_run, args.upload_mib, args.workers)
+    ours = run_rolegate(args.clients, args.seconds_per_run, args.upload_mib, args.workers, args.warmup_seconds)
     for name, figures in ours.items():
         report(f"rolegate --workers {args.workers} {name}", figures)
     if not args.moto:
         print("moto_server not found: pip install 'moto[server]' (in another venv) and pass --moto PATH")
         return 0
-    theirs = run_moto(args.moto, args.clients, args.seconds_per_run)
+    theirs = run_moto(args.moto, args.clients, args.seconds_per_run, args.warmup_seconds)
     for name, figures in theirs.items():
         report(f"moto {name}", figures)
     for name in ours:

@@ -142,10 +142,16 @@ def cpu_seconds(pid: int) -> float:
 Figures = tuple[float, float, float, set[bytes], float, float]
 
 
-def measure(port: int, payload: bytes, clients: int, seconds: float, pid: int = 0) -> Figures:
+def measure(port: int, payload: bytes, clients: int, seconds: float, pid: int = 0, warmup: float = 1.0) -> Figures:
     """req/s, p50, p99, statuses, the server's CPU microseconds per request (0 when pid is unknown), and the
-    client's (this process: the replaying threads share the machine's cores with the server)."""
-    replay(port, payload, time.perf_counter() + 0.5, [], [])  # warm-up
+    client's (this process: the replaying threads share the machine's cores with the server). The warm-up
+    runs on as many connections as the measurement, so every worker process is warm."""
+    warm_until = time.perf_counter() + warmup
+    warming = [threading.Thread(target=replay, args=(port, payload, warm_until, [], [])) for _ in range(clients)]
+    for thread in warming:
+        thread.start()
+    for thread in warming:
+        thread.join()
     latencies: list[float] = []
     statuses: list[bytes] = []
     until = time.perf_counter() + seconds
