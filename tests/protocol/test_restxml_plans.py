@@ -47,21 +47,13 @@ NOISE = ["host", "authorization", "x-amz-date", "user-agent", "x-amz-meta-", "x-
 NOISE += ["x-amz-metadata-directive", "x-amz-decoded-content-length", "content-length", "Content-Encoding"]
 
 
-def _header_names(operation: str) -> list[str]:
+def _wire_names(operation: str, location: str) -> list[str]:
+    """The wire names of the operation's input members bound to `location` ("header", "querystring")."""
     shape = s3_operation(operation).input_shape
     return [
         str(member.serialization.get("name", name))
         for name, member in shape.members.items()
-        if member.serialization.get("location") == "header"
-    ]
-
-
-def _query_keys(operation: str) -> list[str]:
-    shape = s3_operation(operation).input_shape
-    return [
-        str(member.serialization.get("name", name))
-        for name, member in shape.members.items()
-        if member.serialization.get("location") == "querystring"
+        if member.serialization.get("location") == location
     ]
 
 
@@ -104,9 +96,9 @@ def _items_or_error(read: Any) -> Any:
 def _requests(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], dict[str, list[str]]]:
     operation = draw(st.sampled_from(OPERATIONS))
     case = draw(st.sampled_from([str.lower, str.upper, str.title, lambda name: name]))
-    names = st.sampled_from(_header_names(operation)).map(case) | st.sampled_from(NOISE)
+    names = st.sampled_from(_wire_names(operation, "header")).map(case) | st.sampled_from(NOISE)
     headers = draw(st.lists(st.tuples(names, st.sampled_from(TEXTS)), max_size=12))
-    keys = [*_query_keys(operation), "uploadId", "x-id"]
+    keys = [*_wire_names(operation, "querystring"), "uploadId", "x-id"]
     query = draw(st.dictionaries(st.sampled_from(keys), st.lists(st.sampled_from(TEXTS), min_size=1, max_size=2)))
     return operation, headers, query
 

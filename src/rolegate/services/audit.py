@@ -4,11 +4,11 @@ explanation so `rolegate explain ID` can show it. Secrets never enter the trail.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from rolegate.policy import Decision, Result, explanation
 from rolegate.services.context import CallContext
+from rolegate.store.codec import one_shot
 from rolegate.store.interface import Transaction
 from rolegate.store.records import AuditEvent
 
@@ -32,27 +32,7 @@ MAX_PARAMS_CHARS = 8192
 JSON_ENCODER = json.JSONEncoder(default=str)  # json.dumps(value, default=str), without a new encoder per call
 
 
-def _one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
-    """`encoder.encode` without the C encoder it builds on every call. Without circular-reference markers
-    (what it would share between threads): request parameters come from the wire codecs, never cyclic."""
-    make = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator; absent from pure-Python builds
-    if make is None or encoder.indent is not None:
-        return encoder.encode
-    chunks = make(
-        None,
-        encoder.default,
-        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
-        encoder.indent,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
-    )
-    return lambda value: "".join(chunks(value, 0))
-
-
-_encode_params = _one_shot(JSON_ENCODER)
+_encode_params = one_shot(JSON_ENCODER)  # request parameters come from the wire codecs, never cyclic
 
 
 def scrub(params: dict[str, Any]) -> dict[str, Any]:

@@ -66,13 +66,30 @@ def _holds_tuple(hint: Any) -> bool:
     return typing.get_origin(hint) is tuple or any(_holds_tuple(arg) for arg in typing.get_args(hint))
 
 
+def one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """`encoder.encode`, without the C encoder it builds on every call: built once with the same options but
+    without circular-reference markers. They cost a dict entry per container, and a shared markers dict would
+    keep the ids an encode that failed half-way left in it (or meet another thread's). For values that cannot
+    contain themselves; a cycle still fails, with RecursionError rather than ValueError."""
+    if encoder.indent is not None:
+        return encoder.encode
+    chunks = make_encoder(
+        None,
+        encoder.default,
+        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
+        encoder.indent,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _string = json.encoder.encode_basestring_ascii  # the function _ENCODER writes every str with (ensure_ascii)
-# The C encoder JSONEncoder.encode builds on every call, built once with the same options but without
-# circular-reference markers: they cost a dict entry per container, and a shared markers dict would keep the
-# ids an encode that failed half-way left in it. Used only for tuples, which cannot contain themselves; a
-# cycle through a mutable member still fails, with RecursionError rather than ValueError.
-_ARRAY = make_encoder(None, _ENCODER.default, _string, None, ":", ",", False, False, True)
+_array: Callable[[tuple[Any, ...]], str] = one_shot(_ENCODER)  # tuples only: they cannot contain themselves
 # The scanner json.loads runs, without the wrapper around it (type checks, BOM and whitespace regexes).
 _SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # it reads the decoder's options, as json does
 
@@ -83,10 +100,6 @@ class _Unexpected(Exception):
 
 def _unexpected() -> NoReturn:
     raise _Unexpected
-
-
-def _array(value: tuple[Any, ...]) -> str:
-    return "".join(_ARRAY(value, 0))
 
 
 def _encoding(hint: Any, value: str) -> str:

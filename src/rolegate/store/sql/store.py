@@ -164,10 +164,6 @@ class _Projection:
         hints = typing.get_type_hints(kind)
         return all(name.isidentifier() and name not in kind.BINARY and hints.get(name) in _SCALARS for name in names)
 
-    @staticmethod
-    def unsafe(row: tuple[Any, ...]) -> bool:
-        return bool(row[0])
-
     def values(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(
             default if value is None else convert(value)
@@ -263,7 +259,7 @@ class SqlTransaction:
             row = self.cursor.fetchone()
             if row is None:
                 return None
-            if not projection.unsafe(row):
+            if not row[0]:  # the payload holds no escape the JSON functions would misread
                 return projection.values(row)
         found = self.get(kind, *key)
         return None if found is None else tuple(getattr(found, name) for name in names)
