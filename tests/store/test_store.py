@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -21,6 +23,7 @@ from rolegate.store.records import Attachment, AuditEvent, InlineBlob, Role, S3O
 from rolegate.store.sql import store as sql_store
 from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.store import SqlStore
+from rolegate.store.sql.writer_lock import _take
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -440,3 +443,32 @@ def test_a_prepared_batch_is_appended_from_rows_encoded_before_its_transaction(
     with store.transaction(write=False) as tx:
         assert [o.key for o in tx.find(S3Object, bucket="b")] == ["k0", "k1", "k2", "late"]
     store.close()
+
+
+@pytest.mark.parametrize(("spin", "hold"), [(0.5, 0.01), (0.001, 0.05)], ids=["spins-until-free", "then-blocks"])
+def test_a_writer_that_finds_the_file_lock_taken_waits_for_its_release(
+    tmp_path: Path, spin: float, hold: float
+) -> None:
+    """Whether the waiter gets the lock while retrying without blocking or after it gives up and sleeps, it
+    never gets it before the holder lets go (two descriptors exclude each other as two processes do)."""
+    path = tmp_path / "db.writers"
+    holder, waiter = os.open(path, os.O_RDWR | os.O_CREAT), os.open(path, os.O_RDWR)
+    times: dict[str, float] = {}
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+
+        def wait() -> None:
+            _take(waiter, spin)
+            times["acquired"] = time.perf_counter()
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(hold)
+        times["released"] = time.perf_counter()
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        thread.join(5)
+        assert not thread.is_alive()
+        assert times["acquired"] >= times["released"]
+    finally:
+        os.close(holder)
+        os.close(waiter)
