@@ -6,10 +6,14 @@ several threads (see bench/server.py), so the client costs little. The caller is
 management account whose identity policy allows s3:GetObject/PutObject on the bucket, so every request is
 evaluated by the engine (moto checks nothing). The 1 GiB upload streams a generated body with
 UNSIGNED-PAYLOAD; the server's resident memory is sampled every 20 ms during the upload.
-Both servers get the same warm-up under the same load before each measured run (--warmup-seconds, default
-5): a server's first seconds cost more (its caches fill, its heap grows) and the figures are steady state.
+Both servers run at once and are measured in alternating runs (--rounds per operation, default 3), each
+server's first run after --warmup-seconds (default 5) of the same load: a server's first seconds cost more
+(its caches fill, its heap grows), and this machine's speed drifts from minute to minute, so a server
+measured only in one stretch of time can look several tens of percent better or worse than the other.
+The figures printed are each server's median run; the ratio is that of the medians, followed by the ratio
+of each pair of runs.
 Usage: python bench/s3.py [--seconds-per-run N] [--clients N] [--moto PATH] [--upload-mib N] [--workers N]
-       [--warmup-seconds N]
+       [--warmup-seconds N] [--rounds N]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +38,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from server import ROOT, Figures, free_port, measure, process_tree, report, rss_mib, wait_ready
+from server import ROOT, Connection, Figures, free_port, measure, process_tree, report, rss_mib, wait_ready
 
 BUCKET = "bench-bucket"
 KEY = "bench/object-1k"
@@ -84,15 +89,64 @@ def bench_user(port: int) -> tuple[str, str]:
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def object_figures(
-    port: int, pid: int, clients: int, seconds: float, user: tuple[str, str], warmup: float
-) -> dict[str, Figures]:
-    s3_client(port, ROOT).create_bucket(Bucket=BUCKET)  # type: ignore[attr-defined]
-    put = signed(port, "PUT", KEY, PAYLOAD, user)
-    results = {"PutObject 1 KiB": measure(port, put, clients, seconds, pid, warmup)}
-    get = signed(port, "GET", KEY, b"", user)
-    results["GetObject 1 KiB"] = measure(port, get, clients, seconds, pid, warmup)
-    return results
+class Target:
+    """A running server with the bucket, and the two signed 1 KiB requests replayed against it.
+
+    `resets`: the server's state is cleared before each measured run (moto: it keeps every overwritten
+    object in memory and slows down as they pile up, which would flatter the ratio)."""
+
+    def __init__(self, name: str, port: int, pid: int, user: tuple[str, str], *, resets: bool = False) -> None:
+        self.name, self.port, self.pid, self.resets = name, port, pid, resets
+        self.requests = {"PutObject 1 KiB": signed(port, "PUT", KEY, PAYLOAD, user)}
+        self.requests["GetObject 1 KiB"] = signed(port, "GET", KEY, b"", user)
+        self.runs: dict[str, list[Figures]] = {name: [] for name in self.requests}
+        self.populate()
+
+    def populate(self) -> None:
+        """The bucket and the object the GetObject runs read."""
+        s3_client(self.port, ROOT).create_bucket(Bucket=BUCKET)  # type: ignore[attr-defined]
+        connection = Connection(self.port)
+        try:
+            status, _ = connection.exchange(self.requests["PutObject 1 KiB"])
+        finally:
+            connection.close()
+        if status != b"200":
+            raise RuntimeError(f"{self.name}: PutObject answered {status!r}")
+
+    def reset(self) -> None:
+        if self.resets:
+            request = urllib.request.Request(f"http://127.0.0.1:{self.port}/moto-api/reset", method="POST")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+            self.populate()
+
+
+def interleaved(targets: list[Target], clients: int, seconds: float, warmup: float, rounds: int) -> None:
+    """Each operation: `rounds` runs per server, alternating between the servers, so a machine that speeds
+    up or slows down meanwhile (other tenants, frequency) weighs on both alike. The first run of each
+    server gets the full warm-up, later ones a short one (the server is warm by then)."""
+    for operation in targets[0].requests:
+        for round_number in range(rounds):
+            for target in targets:
+                target.reset()
+                figures = measure(
+                    target.port,
+                    target.requests[operation],
+                    clients,
+                    seconds,
+                    target.pid,
+                    warmup if round_number == 0 else min(warmup, 1.0),
+                )
+                target.runs[operation].append(figures)
+                print(
+                    f"  run {round_number + 1}: {target.name} {operation}: "
+                    f"{figures[0]:.0f} req/s, {figures[4]:.0f} us/req"
+                )
+
+
+def median_run(runs: list[Figures]) -> Figures:
+    """The run with the median throughput (its latencies and CPU figures come with it)."""
+    return sorted(runs, key=lambda figures: figures[0])[len(runs) // 2]
 
 
 def generated(total: int, block: int = 1024 * 1024) -> Iterator[bytes]:
@@ -147,39 +201,26 @@ def upload_peak(port: int, pid: int, mib: int) -> tuple[float, float, float, int
     return idle, peak[0], time.perf_counter() - started, status
 
 
-def run_rolegate(clients: int, seconds: float, upload_mib: int, workers: int, warmup: float) -> dict[str, Figures]:
+def start_rolegate(data: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    data = Path(tempfile.mkdtemp(prefix="rolegate-s3-bench-"))
     env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
     command = [sys.executable, "-m", "rolegate", "serve", "--port", str(port), "--data-dir", str(data)]
     command += ["--workers", str(workers)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
-        results = object_figures(port, process.pid, clients, seconds, bench_user(port), warmup)
-        if upload_mib:
-            idle, peak, elapsed, status = upload_peak(port, process.pid, upload_mib)
-            print(
-                f"rolegate PutObject {upload_mib} MiB in one request: status {status}, {elapsed:.1f} s "
-                f"({upload_mib / elapsed:.0f} MiB/s); RSS idle {idle:.1f} MiB, peak {peak:.1f} MiB "
-                f"(+{peak - idle:.1f} MiB)"
-            )
-        return results
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(data, ignore_errors=True)
+    wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
+    return process, port
 
 
-def run_moto(path: str, clients: int, seconds: float, warmup: float) -> dict[str, Figures]:
+def start_moto(path: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
-        return object_figures(port, process.pid, clients, seconds, ROOT, warmup)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
+    return process, port
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
 
 
 def main() -> int:
@@ -190,18 +231,46 @@ def main() -> int:
     parser.add_argument("--upload-mib", type=int, default=1024, help="size of the single-PUT upload (0 skips it)")
     parser.add_argument("--workers", type=int, default=2, help="rolegate server processes (default 2)")
     parser.add_argument("--warmup-seconds", type=float, default=5.0, help="load before each measured run, both servers")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per server and operation, alternating")
     args = parser.parse_args()
-    ours = run_rolegate(args.clients, args.seconds_per_run, args.upload_mib, args.workers, args.warmup_seconds)
-    for name, figures in ours.items():
-        report(f"rolegate --workers {args.workers} {name}", figures)
-    if not args.moto:
-        print("moto_server not found: pip install 'moto[server]' (in another venv) and pass --moto PATH")
-        return 0
-    theirs = run_moto(args.moto, args.clients, args.seconds_per_run, args.warmup_seconds)
-    for name, figures in theirs.items():
-        report(f"moto {name}", figures)
-    for name in ours:
-        print(f"ratio rolegate/moto ({name}): {ours[name][0] / theirs[name][0]:.1f}x")
+    data = Path(tempfile.mkdtemp(prefix="rolegate-s3-bench-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        process, port = start_rolegate(data, args.workers)
+        processes.append(process)
+        ours = Target(f"rolegate --workers {args.workers}", port, process.pid, bench_user(port))
+        targets = [ours]
+        if args.moto:
+            process, port = start_moto(args.moto)
+            processes.append(process)
+            targets.append(Target("moto", port, process.pid, ROOT, resets=True))
+        else:
+            print("moto_server not found: pip install 'moto[server]' (in another venv) and pass --moto PATH")
+        interleaved(targets, args.clients, args.seconds_per_run, args.warmup_seconds, args.rounds)
+        for target in targets:
+            for name, runs in target.runs.items():
+                report(f"{target.name} {name}", median_run(runs))
+        if len(targets) == 2:
+            theirs = targets[1]
+            for name, runs in ours.runs.items():
+                ratio = median_run(runs)[0] / median_run(theirs.runs[name])[0]
+                each = [mine[0] / other[0] for mine, other in zip(runs, theirs.runs[name], strict=True)]
+                print(
+                    f"ratio rolegate/moto ({name}): {ratio:.1f}x (medians of {args.rounds} alternating runs; "
+                    f"run by run {', '.join(f'{r:.1f}x' for r in each)})"
+                )
+            stop(processes.pop())  # moto: not running during the upload
+        if args.upload_mib:
+            idle, peak, elapsed, status = upload_peak(ours.port, ours.pid, args.upload_mib)
+            print(
+                f"rolegate PutObject {args.upload_mib} MiB in one request: status {status}, {elapsed:.1f} s "
+                f"({args.upload_mib / elapsed:.0f} MiB/s); RSS idle {idle:.1f} MiB, peak {peak:.1f} MiB "
+                f"(+{peak - idle:.1f} MiB)"
+            )
+    finally:
+        for process in processes:
+            stop(process)
+        shutil.rmtree(data, ignore_errors=True)
     return 0
 
 

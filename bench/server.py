@@ -69,7 +69,7 @@ def signed_bytes(port: int, body: str, key: tuple[str, str], token: str | None =
     return "\r\n".join(lines).encode()
 
 
-class _Connection:
+class Connection:
     """A keep-alive client connection that reads each response with few recv calls and one header scan, so
     the client spends little of the shared CPU (its cost per request is printed with the figures)."""
 
@@ -107,7 +107,7 @@ class _Connection:
 def replay(port: int, payload: bytes, until: float, latencies: list[float], statuses: list[bytes]) -> None:
     """Keep-alive replay; servers that close after each response (moto's) get a fresh connection."""
     while time.perf_counter() < until:
-        connection = _Connection(port)
+        connection = Connection(port)
         try:
             keep = True
             while keep and time.perf_counter() < until:
