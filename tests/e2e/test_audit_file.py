@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from e2e_support import live_server
+from tests.e2e.e2e_support import live_server
 
 from rolegate.store.records import AuditEvent
 from rolegate.store.sql.audit_file import move_audit_events
