@@ -89,9 +89,7 @@ def _from_data_dir(data_dir: Path, request_id: str) -> tuple[int, dict[str, Any]
     settings = Settings(data_dir=data_dir)
     if not settings.database_file.is_file():
         return 2, {"message": f"no rolegate database in {data_dir}"}
-    # The trail's own file; a database no server has opened since the trail moved there still holds it.
-    trail = settings.audit_file if settings.audit_file.is_file() else settings.database_file
-    store = SqlStore(f"sqlite:///{trail}")
+    store = SqlStore(settings.url)
     try:
         with store.transaction(write=False) as tx:
             event = tx.get(AuditEvent, request_id)

@@ -78,7 +78,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print_demo(runtime, build_demo_world(runtime))
     announce(runtime)
     if settings.workers > 1:
-        runtime.services.close()
+        runtime.services.audit.flush()
+        runtime.services.store.close()
         os.environ[SETTINGS_VARIABLE] = worker_environment(settings)
         application: object = "rolegate.server.worker:create_worker_app"
     else:

@@ -32,7 +32,6 @@ from rolegate.services.world import RootKey, bootstrap
 from rolegate.store.blobs import BlobStore
 from rolegate.store.generations import SharedGenerations
 from rolegate.store.secrets import load_or_create_key_file
-from rolegate.store.sql.audit_file import move_audit_events
 from rolegate.store.sql.store import SqlStore
 from rolegate.store.tracking import TrackingStore
 
@@ -54,16 +53,9 @@ def build_runtime(settings: Settings, clock: Clock | None = None, ids: Ids | Non
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     sealer = load_or_create_key_file(settings.data_dir / "rolegate.key")
     generations = SharedGenerations(settings.data_dir / "generations") if settings.workers > 1 else None
-    main = SqlStore(settings.url, background_checkpoints=True)
-    store = TrackingStore(main, generations)
-    trail: SqlStore | None = None
-    if settings.audit_url != settings.url:
-        trail = SqlStore(settings.audit_url, background_checkpoints=True)
-        move_audit_events(main, trail)  # events a database from before the split still holds
+    store = TrackingStore(SqlStore(settings.url, background_checkpoints=True), generations)
     blobs = BlobStore(settings.data_dir / "objects")
-    services = Services(
-        store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True, blobs=blobs, audit_store=trail
-    )
+    services = Services(store, sealer, clock or SystemClock(), ids or Ids(), background_audit=True, blobs=blobs)
     root = bootstrap(
         store, sealer, services.ids, services.clock, settings.root_access_key_id, settings.root_secret_access_key
     )
@@ -103,7 +95,7 @@ def admin_app(runtime: Runtime) -> Starlette:
             except AwsError as error:
                 return error.http_status, {"error": error.code, "message": error.message}
             runtime.services.audit.flush()
-            with runtime.services.audit_trail().transaction(write=False) as tx:
+            with runtime.services.store.transaction(write=False) as tx:
                 event = recorded_denial(tx, request.path_params["event_id"], caller.account_id)
             if event is None:
                 return 404, {"error": "NotFound", "message": "no recorded denial with this id in your account"}

@@ -31,16 +31,6 @@ class Settings:
     def url(self) -> str:
         return self.database_url or f"sqlite:///{self.database_file}"
 
-    @property
-    def audit_file(self) -> Path:
-        return self.data_dir / "audit.sqlite"
-
-    @property
-    def audit_url(self) -> str:
-        """The audit trail's own file beside the default database (store/sql/audit_file.py says why); a
-        database given by URL holds the trail too."""
-        return self.database_url or f"sqlite:///{self.audit_file}"
-
     @classmethod
     def from_env(cls, data_dir: Path, **overrides: object) -> Settings:
         """Settings with the fixed root key from ROLEGATE_ROOT_ACCESS_KEY_ID / ROLEGATE_ROOT_SECRET_ACCESS_KEY."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from rolegate.clock import Clock
 from rolegate.ids import Ids
-from rolegate.store.interface import Store, Transaction
+from rolegate.store.interface import Transaction
 from rolegate.store.records import Role, Session
 from rolegate.store.secrets import Sealer
 
@@ -60,4 +60,3 @@ class CallContext:
     authorizer: Any = None
     decisions: list[Any] = field(default_factory=list)
     blobs: Any = None
-    audit_store: Store | None = None  # the audit trail's own store; None: the trail is in `tx`'s store

@@ -64,26 +64,15 @@ class Services:
     authorizer: Authorizer = field(default_factory=Authorizer)
     background_audit: bool = False
     blobs: Any = None  # the object-bytes store S3 handlers stream to and from (store/blobs.py)
-    audit_store: Store | None = None  # the audit trail's own store (store/sql/audit_file.py); None: `store`
 
     def __post_init__(self) -> None:
         load_all()
         self.tracking = self.store if isinstance(self.store, TrackingStore) else TrackingStore(self.store)
         self.store = self.tracking
         self.authorizer.tracking = self.tracking
-        self.audit = AuditWriter(self.audit_trail(), self.background_audit)
+        self.audit = AuditWriter(self.tracking, self.background_audit)
         self.read_cache = ReadCache(self.tracking)
         self._auth_cache: dict[tuple[str, str | None], tuple[tuple[int, ...], Caller, str]] = {}
-
-    def audit_trail(self) -> Store:
-        """The store that holds the audit trail."""
-        return self.tracking if self.audit_store is None else self.audit_store
-
-    def close(self) -> None:
-        self.audit.flush()
-        self.store.close()
-        if self.audit_store is not None:
-            self.audit_store.close()
 
     def authenticate(self, access_key_id: str, session_token: str | None) -> tuple[Caller, str]:
         """(Caller, signing secret) for a key; raises InvalidClientTokenId / ExpiredToken."""
@@ -131,7 +120,6 @@ class Services:
                     facts.secure_transport,
                     self.authorizer,
                     blobs=self.blobs,
-                    audit_store=self.audit_store,
                 )
                 return self._run(operation, call, params)
         except AwsError as failure:

@@ -18,12 +18,7 @@ INVALID = "The encoded message is not a denial recorded for this account."
 
 @operation("sts", "DecodeAuthorizationMessage", resource=lambda _call, _params: "*", reads_audit=True)
 def decode_authorization_message(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    event_id = params["EncodedMessage"].strip()
-    if call.audit_store is None:
-        event = recorded_denial(call.tx, event_id, call.caller.account_id)
-    else:  # the trail's own file (store/sql/audit_file.py)
-        with call.audit_store.transaction(write=False) as tx:
-            event = recorded_denial(tx, event_id, call.caller.account_id)
+    event = recorded_denial(call.tx, params["EncodedMessage"].strip(), call.caller.account_id)
     if event is None:
         raise InvalidAuthorizationMessage(INVALID)
     return {"DecodedMessage": json.dumps(decoded_message(event), separators=(",", ":"))}
