@@ -108,29 +108,71 @@ def test_a_failed_batch_is_logged_and_the_writer_carries_on(store: Store, caplog
     assert "could not store 1 audit events" in caplog.text
 
 
-def test_events_recorded_later_are_built_on_the_writers_thread_in_order(
-    store: Store, writer: AuditWriter, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Request threads hand over a builder; the writer builds and stores the events, in queue order, and an
-    event that cannot be built is logged without costing the others."""
-    built_on: set[str] = set()
+class Recording:
+    """A store that notes which thread stored each batch, and can hold a batch until told to go on."""
 
-    def later(number: int) -> AuditEvent:
-        built_on.add(threading.current_thread().name)
-        if number == 2:
-            raise ValueError("cannot build")
-        return event(number)
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.threads: list[str] = []
+        self.proceed = threading.Event()
+        self.proceed.set()
 
-    writer.record(event(0))
-    for number in (1, 2, 3):
-        writer.record_later(lambda n=number: later(n))
-    writer.flush()
-    assert stored_ids(store) == ["ev-00000", "ev-00001", "ev-00003"]
-    assert built_on == {"rolegate-audit"}
-    assert "could not build an audit event" in caplog.text
-    direct = AuditWriter(store, background=False)  # without the thread: built and stored at once
-    direct.record_later(lambda: event(9))
-    assert stored_ids(store)[-1] == "ev-00009"
+    def transaction(self, write: bool = True) -> AbstractContextManager[Transaction]:
+        return self._recorded(write)
+
+    @contextmanager
+    def _recorded(self, write: bool) -> Iterator[Transaction]:
+        self.threads.append(threading.current_thread().name)
+        assert self.proceed.wait(10)
+        with self.inner.transaction(write) as tx:
+            yield tx
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_the_call_that_fills_a_batch_stores_it_on_its_own_thread(store: Store) -> None:
+    recording = Recording(store)
+    writer = AuditWriter(recording, background=True)
+    for number in range(BATCH - 1):
+        writer.record(event(number))
+    assert stored_ids(store) == []  # pending: not one transaction per event
+    writer.record(event(BATCH - 1))
+    assert stored_ids(store) == [f"ev-{n:05d}" for n in range(BATCH)]  # stored before record returned
+    assert recording.threads == [threading.current_thread().name]
+
+
+def test_a_batch_that_does_not_fill_is_stored_by_the_timer(store: Store) -> None:
+    recording = Recording(store)
+    writer = AuditWriter(recording, background=True)
+    writer.record(event(1))
+    writer.record(event(2))
+    deadline = time.monotonic() + 5
+    while not stored_ids(store) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stored_ids(store) == ["ev-00001", "ev-00002"]
+    assert recording.threads == ["rolegate-audit"]
+
+
+def test_flush_waits_for_a_batch_another_thread_is_still_storing(store: Store) -> None:
+    recording = Recording(store)
+    writer = AuditWriter(recording, background=True)
+    recording.proceed.clear()
+    filler = threading.Thread(target=lambda: [writer.record(event(n)) for n in range(BATCH)])
+    filler.start()
+    deadline = time.monotonic() + 5
+    while not recording.threads and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert recording.threads  # the filling thread has taken the batch and is storing it
+    flushed = threading.Event()
+    flusher = threading.Thread(target=lambda: (writer.flush(), flushed.set()))
+    flusher.start()
+    assert not flushed.wait(0.3)  # the batch is not stored yet, so flush() has not returned
+    recording.proceed.set()
+    assert flushed.wait(5)
+    assert len(stored_ids(store)) == BATCH
+    filler.join()
+    flusher.join()
 
 
 class Opaque:

@@ -1,8 +1,8 @@
 """The one service-level path every call takes: look up the operation, open a transaction, authorize,
 run the handler, commit (or roll back on any error), and record the call in the audit trail through the
-audit writer, which builds and stores events in batches (audit_writer.py): inserting a write's event in the
-call's own transaction instead cost a PutObject about 100 µs more, in index pages and log frames that a batch
-shares. Denials are built and stored at once, so their explanation can be looked up by the id they carry.
+audit writer, which stores events in batches (audit_writer.py): inserting a write's event in the call's own
+transaction instead cost a PutObject about 100 µs more, in index pages and log frames that a batch shares.
+Denials are stored at once, so their explanation can be looked up by the id they carry.
 
 Authentication results are cached per (key, token) and stay valid while the tables they were read from
 are unchanged (see store/tracking.py), so a deactivated key or a deleted user is refused on the next
@@ -12,13 +12,12 @@ request; session expiry is re-checked on every request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from rolegate.clock import Clock
 from rolegate.errors import AwsError, ExpiredToken, InternalFailure, InvalidAction
 from rolegate.ids import Ids
-from rolegate.services.audit import needs_explanation, record_call
+from rolegate.services.audit import record_call
 from rolegate.services.audit_writer import AuditWriter
 from rolegate.services.authorization import Authorizer
 from rolegate.services.context import CallContext, Caller
@@ -129,11 +128,8 @@ class Services:
             error = failure
             raise InternalFailure("An internal error occurred.") from failure
         finally:
-            if call is not None:
-                if needs_explanation(call):  # stored before the answer leaves, so its id can be explained
-                    self.audit.record(record_call(call, params, error))
-                else:
-                    self.audit.record_later(partial(record_call, call, params, error))
+            if call is not None:  # a denial is stored before the answer leaves, so its id can be explained
+                self.audit.record(record_call(call, params, error))
 
     def _run(self, operation: Operation, call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         if operation.auth == "resource" and operation.resource is not None:
