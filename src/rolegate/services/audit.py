@@ -63,11 +63,6 @@ def shown_decisions(decisions: list[Decision]) -> tuple[Decision | None, Decisio
     return None, decisions[-1] if decisions else None
 
 
-def needs_explanation(call: CallContext) -> bool:
-    """Whether the call's event carries an explanation (a decision that was not Allowed)."""
-    return shown_decisions(call.decisions)[0] is not None
-
-
 def record_call(call: CallContext, params: dict[str, Any], error: Exception | None) -> AuditEvent:
     """Build the audit event; the denial (if any) is the last decision that was not Allowed."""
     denied, shown = shown_decisions(call.decisions)
