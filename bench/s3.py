@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,7 +37,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from server import ROOT, Connection, Figures, free_port, measure, process_tree, report, rss_mib, wait_ready
+from server import ROOT, Connection, Figures, measure, process_tree, report, rss_mib, start_moto, start_rolegate, stop
 
 BUCKET = "bench-bucket"
 KEY = "bench/object-1k"
@@ -199,28 +198,6 @@ def upload_peak(port: int, pid: int, mib: int) -> tuple[float, float, float, int
         done.set()
         sampler.join()
     return idle, peak[0], time.perf_counter() - started, status
-
-
-def start_rolegate(data: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
-    command = [sys.executable, "-m", "rolegate", "serve", "--port", str(port), "--data-dir", str(data)]
-    command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
-    wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
-    return process, port
-
-
-def start_moto(path: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
-    return process, port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def main() -> int:

@@ -213,20 +213,45 @@ def assume_role_payload(port: int) -> bytes:
     return signed_bytes(port, body, (key["AccessKeyId"], key["SecretAccessKey"]))
 
 
-def run_rolegate(clients: int, seconds: float, workers: int) -> dict[str, Figures]:
+def start_rolegate(data: Path, workers: int, *flags: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`rolegate serve` with the bench's root key on a free port, once it answers (stopped if it does not)."""
     port = free_port()
-    data = Path(tempfile.mkdtemp(prefix="rolegate-bench-"))
     env = {**os.environ, "ROLEGATE_ROOT_ACCESS_KEY_ID": ROOT[0], "ROLEGATE_ROOT_SECRET_ACCESS_KEY": ROOT[1]}
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "rolegate", "serve", "--demo", "--port", str(port), "--data-dir", str(data)),
-            *("--workers", str(workers)),
-        ],
-        stdout=subprocess.DEVNULL,
-        env=env,
-    )
+    command = [sys.executable, "-m", "rolegate", "serve", *flags, "--port", str(port), "--data-dir", str(data)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], stdout=subprocess.DEVNULL, env=env)
+    _ready(process, f"http://127.0.0.1:{port}/_rolegate/health")
+    return process, port
+
+
+def start_moto(path: str) -> tuple[subprocess.Popen[bytes], int]:
+    """moto's server on a free port, once it answers (stopped if it does not)."""
+    port = free_port()
+    process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _ready(process, f"http://127.0.0.1:{port}/moto-api/")
+    return process, port
+
+
+def _ready(process: subprocess.Popen[bytes], url: str) -> None:
     try:
-        wait_ready(f"http://127.0.0.1:{port}/_rolegate/health", process)
+        wait_ready(url, process)
+    except BaseException:
+        stop(process)
+        raise
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def run_rolegate(clients: int, seconds: float, workers: int) -> dict[str, Figures]:
+    data = Path(tempfile.mkdtemp(prefix="rolegate-bench-"))
+    try:
+        process, port = start_rolegate(data, workers, "--demo")
+    except BaseException:
+        shutil.rmtree(data, ignore_errors=True)
+        raise
+    try:
         time.sleep(1)
         rss = sum(rss_mib(p) for p in process_tree(process.pid) if p != process.pid or workers == 1)
         print(f"rolegate ({workers} worker{'s' if workers > 1 else ''}) idle RSS with the demo world: {rss:.1f} MiB")
@@ -235,21 +260,17 @@ def run_rolegate(clients: int, seconds: float, workers: int) -> dict[str, Figure
         results["AssumeRole"] = measure(port, assume_role_payload(port), clients, seconds, process.pid)
         return results
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
         shutil.rmtree(data, ignore_errors=True)
 
 
 def run_moto(path: str, clients: int, seconds: float) -> Figures:
-    port = free_port()
-    process = subprocess.Popen([path, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process, port = start_moto(path)
     try:
-        wait_ready(f"http://127.0.0.1:{port}/moto-api/", process)
         payload = signed_bytes(port, "Action=GetCallerIdentity&Version=2011-06-15", ROOT)
         return measure(port, payload, clients, seconds, process.pid)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def report(name: str, figures: Figures) -> None:
