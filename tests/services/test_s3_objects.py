@@ -88,6 +88,21 @@ def test_overwrite_replaces_the_object_and_its_bytes_go_after_commit(s3: S3World
         assert tx.find(DeadBlob) == []
 
 
+def test_a_small_overwrite_of_an_object_in_a_file_hands_the_file_to_the_graveyard(s3: S3World, root: Caller) -> None:
+    """An unconditional small PutObject writes without reading the object it replaces, unless that object
+    has bytes elsewhere: a file, here, which must not be left behind."""
+    s3.put(root, "data", "k", b"1" * (INLINE_MAX + 1))
+    big = blob_files(s3)
+    assert len(big) == 1
+    s3.put(root, "data", "k", b"small")
+    assert s3.get(root, "data", "k")[1] == b"small"
+    with s3.services.store.transaction() as tx:
+        assert [d.name for d in tx.find(DeadBlob)] == list(big)
+    s3.clock.advance(GRACE.total_seconds())
+    s3.put(root, "data", "other", b"x")
+    assert blob_files(s3) == set()
+
+
 def test_delete_object_then_missing_key(s3: S3World, root: Caller) -> None:
     s3.put(root, "data", "gone", b"bytes")
     assert s3.s3(root, "DeleteObject", Bucket="data", Key="gone") == {}

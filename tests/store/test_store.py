@@ -400,6 +400,57 @@ def test_get_fields_gives_back_strings_sqlite_json_would_not(store: Store, blob:
         assert tx.get_fields(S3Object, ("b", "k"), ("blob", "upload_id")) == (blob, "u")
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    present=st.one_of(
+        st.none(),
+        st.tuples(
+            st.one_of(st.sampled_from(["", "f", "\x00", "\x00f", "\ud800"]), st.text(max_size=8)),
+            st.booleans(),
+            st.sampled_from(["", "u1"]),
+        ),
+    ),
+    expected=st.tuples(st.sampled_from(["", "f", "\x00", "\ud800"]), st.booleans(), st.sampled_from(["", "u1"])),
+)
+def test_put_if_replaces_only_a_record_holding_the_expected_fields(
+    store: Store, present: tuple[str, bool, str] | None, expected: tuple[str, bool, str]
+) -> None:
+    """Written when no record has the key or the present one holds the expected values, whatever characters
+    its strings hold (a NUL that SQLite's JSON functions would cut off must not make "\x00" look like "")."""
+    with store.transaction() as tx:
+        tx.delete(S3Object, "b", "k")
+        if present is not None:
+            tx.put(S3Object("b", "k", 1, '"old"', NOW, blob=present[0], inline=present[1], upload_id=present[2]))
+    new = S3Object("b", "k", 2, '"new"', NOW, inline=True, data=b"ab")
+    wanted = dict(zip(("blob", "inline", "upload_id"), expected, strict=True))
+    with store.transaction() as tx:
+        written = tx.put_if(new, wanted)
+        assert (S3Object.TABLE in tx.written) is written
+    assert written is (present is None or present == expected)
+    with store.transaction(write=False) as tx:
+        found = tx.get(S3Object, "b", "k")
+    assert found is not None and found.etag == ('"new"' if written else '"old"')
+    if written:
+        assert found == new
+
+
+def test_put_if_does_not_take_a_payload_lacking_a_field_for_its_default(tmp_path: Path) -> None:
+    """A row written before a field existed cannot prove it holds the expected value: not replaced."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'lacking.sqlite'}")
+    try:
+        payload = to_payload(S3Object("b", "old", 3, '"e"', NOW, inline=True)).replace(',"upload_id":""', "")
+        assert '"upload_id"' not in payload
+        with store.transaction() as tx:
+            tx.cursor.execute("INSERT INTO s3_objects (bucket, key, payload) VALUES ('b', 'old', ?)", (payload,))
+        with store.transaction() as tx:
+            replaced = tx.put_if(S3Object("b", "old", 1, '"n"', NOW, inline=True), {"upload_id": "", "inline": True})
+        assert replaced is False
+        with store.transaction(write=False) as tx:
+            assert tx.get_fields(S3Object, ("b", "old"), ("etag", "upload_id")) == ('"e"', "")
+    finally:
+        store.close()
+
+
 def test_get_fields_decodes_what_json_cannot_project_and_defaults_what_a_payload_lacks(tmp_path: Path) -> None:
     store = SqlStore(f"sqlite:///{tmp_path / 'fields.sqlite'}")
     try:

@@ -4,6 +4,7 @@ that has not begun may answer key lookups from the read cache (read_cache.py exp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
@@ -64,6 +65,12 @@ class LazyTransaction:
     def insert(self, record: Record) -> None:
         self._open().insert(record)
         self._note(record)
+
+    def put_if(self, record: Record, expected: Mapping[str, Any]) -> bool:
+        written = self._open().put_if(record, expected)
+        if written:
+            self._note(record)
+        return written
 
     def _note(self, record: Record) -> None:
         if record.WRITE_THROUGH:

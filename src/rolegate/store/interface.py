@@ -6,7 +6,7 @@ so a failed request leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -48,6 +48,12 @@ class Transaction(Protocol):
 
     def put(self, record: Record) -> None:
         """Insert or replace by key."""
+        ...
+
+    def put_if(self, record: Record, expected: Mapping[str, Any]) -> bool:
+        """Insert, or replace a present record only if its fields hold the `expected` values (scalars); False,
+        writing nothing, when they do not. An overwrite that cares about the replaced record only when it is
+        unusual need not read it first: the store checks inside the write."""
         ...
 
     def delete(self, kind: type[R], *key: str) -> bool: ...

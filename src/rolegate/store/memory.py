@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -67,6 +67,13 @@ class MemoryTransaction:
     def put(self, record: Record) -> None:
         self._table(type(record))[_folded_key(record)] = record
         self.written.add(record.TABLE)
+
+    def put_if(self, record: Record, expected: Mapping[str, Any]) -> bool:
+        present = self._table(type(record)).get(_folded_key(record))
+        if present is not None and any(getattr(present, n) != v for n, v in expected.items()):
+            return False
+        self.put(record)
+        return True
 
     def delete(self, kind: type[R], *key: str) -> bool:
         folded_key = tuple(folded(kind, n, v) for n, v in zip(kind.KEY, key, strict=True))

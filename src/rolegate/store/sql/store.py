@@ -14,7 +14,7 @@ import dataclasses
 import sqlite3
 import threading
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rolegate.store.codec import from_payload, to_payload
-from rolegate.store.interface import Conflict, R, check_where, folded
+from rolegate.store.interface import Conflict, R, check_where, folded, key_of
 from rolegate.store.records import Record
 from rolegate.store.sql.checkpoints import Checkpointer
 from rolegate.store.sql.engine import make_engine
@@ -113,8 +113,9 @@ def _build_insert(kind: type[Record], _fields: tuple[str, ...]) -> Insert:
 _DIALECT_INSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 
 
-def _build_upsert(kind: type[Record], dialect_name: str) -> Any:
-    """Insert-or-replace by key in one statement (SQLite and PostgreSQL share the ON CONFLICT form)."""
+def _build_upsert(kind: type[Record], dialect_name: str, where: Any = None) -> Any:
+    """Insert-or-replace by key in one statement (SQLite and PostgreSQL share the ON CONFLICT form); with
+    `where`, a present row is replaced only where it holds (the statement then changes no row)."""
     dialect_insert = _DIALECT_INSERTS.get(dialect_name)
     if dialect_insert is None:
         return None
@@ -122,7 +123,16 @@ def _build_upsert(kind: type[Record], dialect_name: str) -> Any:
     columns = (*kind.KEY, *(n for n in kind.INDEXED if n not in kind.KEY), "payload", *kind.BINARY)
     statement = dialect_insert(table).values({name: bindparam(name) for name in columns})
     replaced = {name: statement.excluded[name] for name in columns if name not in kind.KEY}
-    return statement.on_conflict_do_update(index_elements=[table.c[n] for n in kind.KEY], set_=replaced)
+    return statement.on_conflict_do_update(index_elements=[table.c[n] for n in kind.KEY], set_=replaced, where=where)
+
+
+def _build_guarded_upsert(kind: type[Record], names: tuple[str, ...]) -> Any:
+    """SQLite: the upsert that replaces a present row only if its payload fields `names` equal the binds
+    `x_<name>`. A payload the JSON functions would misread (`_unsafe`) or that lacks a field never matches,
+    so the caller takes its careful path."""
+    table = table_for(kind)
+    matches = [func.json_extract(table.c.payload, literal_column(f"'$.{n}'")) == bindparam(f"x_{n}") for n in names]
+    return _build_upsert(kind, "sqlite", and_(~_unsafe(kind), *matches))
 
 
 _SCALARS: dict[Any, Callable[[Any], Any]] = {str: str, int: int, bool: bool}
@@ -135,6 +145,12 @@ _SURROGATE_ESCAPE: ColumnClause[Any] = literal_column("'\\ud'")
 _ZERO: ColumnClause[Any] = literal_column("0")
 
 
+def _unsafe(kind: type[Record]) -> Any:
+    """Whether a row's payload holds an escape SQLite's JSON functions would read differently."""
+    payload = table_for(kind).c.payload
+    return func.instr(payload, _NUL_ESCAPE) + func.instr(payload, _SURROGATE_ESCAPE) > _ZERO
+
+
 class _Projection:
     """Scalar payload fields of one row read by SQLite's JSON functions, so nothing is decoded in Python.
     A field the stored payload lacks (written before the field existed) reads as the field's default; a
@@ -144,7 +160,7 @@ class _Projection:
 
     def __init__(self, kind: type[Record], names: tuple[str, ...], dialect: Dialect) -> None:
         table = table_for(kind)
-        unsafe = func.instr(table.c.payload, _NUL_ESCAPE) + func.instr(table.c.payload, _SURROGATE_ESCAPE) > _ZERO
+        unsafe = _unsafe(kind)
         # Nothing is extracted from an unsafe payload: a surrogate would not even come back as text.
         columns = [
             case((unsafe, None), else_=func.json_extract(table.c.payload, literal_column(f"'$.{name}'")))
@@ -159,16 +175,26 @@ class _Projection:
     @staticmethod
     def possible(kind: type[Record], names: tuple[str, ...], dialect: Dialect) -> bool:
         """SQLite, and only identifiers of payload fields typed str, int or bool."""
-        if dialect.name != "sqlite":
-            return False
-        hints = typing.get_type_hints(kind)
-        return all(name.isidentifier() and name not in kind.BINARY and hints.get(name) in _SCALARS for name in names)
+        return dialect.name == "sqlite" and _scalar_payload_fields(kind, names)
 
     def values(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(
             default if value is None else convert(value)
             for value, convert, default in zip(row[1:], self.converters, self.defaults, strict=True)
         )
+
+
+def _scalar_payload_fields(kind: type[Record], names: tuple[str, ...]) -> bool:
+    hints = typing.get_type_hints(kind)
+    return all(n.isidentifier() and n not in kind.BINARY and hints.get(n) in _SCALARS for n in names)
+
+
+def _json_comparable(value: Any) -> bool:
+    """Whether SQLite's JSON functions give back a stored string equal to `value` as equal (no NUL, which
+    they cut at, and no surrogate, which they cannot return)."""
+    if not isinstance(value, str):
+        return True
+    return "\x00" not in value and (value.isascii() or not any("\ud800" <= c <= "\udfff" for c in value))
 
 
 def _binds(kind: type[Record], where: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -207,6 +233,7 @@ class _Statements:
         self._compiled: dict[tuple[str, type[Record], tuple[str, ...]], _Compiled] = {}
         self._upserts: dict[type[Record], _Compiled | None] = {}
         self._projections: dict[tuple[type[Record], tuple[str, ...]], _Projection | None] = {}
+        self._guarded: dict[tuple[type[Record], tuple[str, ...]], _Compiled | None] = {}
 
     def projection(self, kind: type[Record], names: tuple[str, ...]) -> _Projection | None:
         """The compiled field projection, None where it is not possible (the caller decodes the record)."""
@@ -215,6 +242,14 @@ class _Statements:
             possible = _Projection.possible(kind, names, self.dialect)
             self._projections[key] = _Projection(kind, names, self.dialect) if possible else None
         return self._projections[key]
+
+    def guarded_upsert(self, kind: type[Record], names: tuple[str, ...]) -> _Compiled | None:
+        """`_build_guarded_upsert` compiled; None where it is not possible (the caller reads, then writes)."""
+        key = (kind, names)
+        if key not in self._guarded:
+            possible = self.dialect.name == "sqlite" and _scalar_payload_fields(kind, names)
+            self._guarded[key] = _Compiled(_build_guarded_upsert(kind, names), self.dialect) if possible else None
+        return self._guarded[key]
 
     def get(self, name: str, kind: type[Record], fields: tuple[str, ...]) -> _Compiled:
         key = (name, kind, fields)
@@ -308,6 +343,24 @@ class SqlTransaction:
         else:
             self.cursor.execute(upsert.sql, upsert.parameters(_row_of(record)))
         self.written.add(kind.TABLE)
+
+    def put_if(self, record: Record, expected: Mapping[str, Any]) -> bool:
+        kind = type(record)
+        names = tuple(sorted(expected))
+        guarded = self.statements.guarded_upsert(kind, names)
+        if guarded is None or not all(map(_json_comparable, expected.values())):
+            present = self.get_fields(kind, key_of(record), names)
+            if present is not None and present != tuple(expected[n] for n in names):
+                return False
+            self.put(record)
+            return True
+        binds = _row_of(record)
+        binds.update({f"x_{n}": expected[n] for n in names})
+        self.cursor.execute(guarded.sql, guarded.parameters(binds))
+        if self.cursor.rowcount < 1:
+            return False
+        self.written.add(kind.TABLE)
+        return True
 
     def delete(self, kind: type[R], *key: str) -> bool:
         fields, binds = _binds(kind, dict(zip(kind.KEY, key, strict=True)))
