@@ -281,6 +281,7 @@ def test_range_get(s3: Any) -> None:
     whole = s3.get_object(Bucket=BUCKET, Key="alphabet.txt")
     assert whole["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert whole["AcceptRanges"] == "bytes"
+    assert whole["ResponseMetadata"]["HTTPHeaders"]["server"] == "AmazonS3"  # as S3 names itself, not uvicorn
 
 
 def test_conditional_reads(s3: Any) -> None:
@@ -290,6 +291,7 @@ def test_conditional_reads(s3: Any) -> None:
     metadata = not_modified.value.response["ResponseMetadata"]
     assert metadata["HTTPStatusCode"] == 304
     assert metadata["HTTPHeaders"]["etag"] == etag  # a 304 repeats the validators
+    assert metadata["HTTPHeaders"]["server"] == "AmazonS3"
     assert "last-modified" in metadata["HTTPHeaders"]
     assert client_error(s3.head_object, Bucket=BUCKET, Key="conditional.txt", IfNoneMatch=etag)[2] == 304
     assert s3.get_object(Bucket=BUCKET, Key="conditional.txt", IfMatch=etag)["Body"].read() == b"v1"

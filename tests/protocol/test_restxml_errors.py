@@ -36,6 +36,7 @@ def test_no_such_key_wire_form() -> None:
         ("Content-Type", "application/xml"),
         ("x-amz-request-id", "4442587FB7D0A2F9"),
         ("x-amz-id-2", "h0st=="),
+        ("Server", "AmazonS3"),
     ]
 
 

@@ -95,6 +95,7 @@ def test_list_objects_v2_wire_body() -> None:
         "content-length": str(len(body)),
         "x-amz-request-id": "4442587FB7D0A2F9",
         "x-amz-id-2": _headers(headers)["x-amz-id-2"],
+        "server": "AmazonS3",
     }
 
 

@@ -92,6 +92,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level="warning",
         access_log=False,
+        server_header=False,  # S3 answers name themselves AmazonS3 (protocol/restxml_errors.py); no "uvicorn"
         # aws:SourceIp is the connection's address, as in AWS: no X-Forwarded-For rewriting (which would
         # also let any local client choose its own source IP).
         proxy_headers=False,

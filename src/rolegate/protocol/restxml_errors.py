@@ -65,6 +65,9 @@ def as_s3_error(exc: BaseException) -> AwsError:
     return InternalError(INTERNAL_ERROR)
 
 
+SERVER_HEADER = ("Server", "AmazonS3")  # what S3 names itself in every response
+
+
 def host_id(request_id: str) -> str:
     """A stable `x-amz-id-2` for a request id: S3's is an opaque base64 token, never a secret."""
     return b2a_base64(sha256(request_id.encode("utf-8")).digest(), newline=False).decode("ascii")
@@ -115,7 +118,7 @@ def s3_error_response(
     """(status, headers, body) for any exception; HEAD requests and 304 Not Modified carry no body."""
     error = as_s3_error(exc)
     amz_id = host if host is not None else host_id(request_id)
-    headers: Headers = [("x-amz-request-id", request_id), ("x-amz-id-2", amz_id)]
+    headers: Headers = [("x-amz-request-id", request_id), ("x-amz-id-2", amz_id), SERVER_HEADER]
     if error.http_status == 304:
         return 304, headers + _validators(error.extra), b""
     if method.upper() == "HEAD":

@@ -25,7 +25,7 @@ from urllib.parse import quote_plus
 
 from rolegate.protocol.models import OperationModel, Shape, service_model
 from rolegate.protocol.restxml_body import S3_NAMESPACE, wire_name, write_document, write_text_document
-from rolegate.protocol.restxml_errors import S3_CONTENT_TYPE, Headers, host_id
+from rolegate.protocol.restxml_errors import S3_CONTENT_TYPE, SERVER_HEADER, Headers, host_id
 from rolegate.protocol.restxml_values import HEADER, header_list_text, scalar_writer
 
 Body = bytes | Iterable[bytes]
@@ -124,7 +124,8 @@ def _finish(
     if not sized and isinstance(body, bytes) and status not in _NO_BODY_STATUSES:
         headers.append(("Content-Length", str(len(body))))
     if request_id is not None:
-        headers += [("x-amz-request-id", request_id), ("x-amz-id-2", host if host is not None else host_id(request_id))]
+        amz_id = host if host is not None else host_id(request_id)
+        headers += [("x-amz-request-id", request_id), ("x-amz-id-2", amz_id), SERVER_HEADER]
     return headers
 
 
