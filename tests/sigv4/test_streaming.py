@@ -31,6 +31,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from rolegate.clock import FixedClock
+from rolegate.digests import ALGORITHMS, new_hasher
 from rolegate.errors import AwsError, SignatureDoesNotMatch
 from rolegate.sigv4 import (
     HttpRequestView,
@@ -43,7 +44,7 @@ from rolegate.sigv4 import (
     verify_s3,
 )
 from rolegate.sigv4.canonical import signing_key
-from rolegate.sigv4.checksums import ALGORITHMS, ChecksumClaim, PayloadClaims, new_hasher, parse_claims
+from rolegate.sigv4.checksums import ChecksumClaim, PayloadClaims, parse_claims
 
 SESSION = boto3.session.Session()  # one session: the S3 model is loaded once
 ACCESS_KEY = "AKIAROLEGATESTREAM01"

@@ -5,9 +5,7 @@ byte of the body is read (InvalidDigest, InvalidRequest), then the body is hashe
 claims are compared in S3's precedence: x-amz-content-sha256 first, then Content-MD5, then the flexible
 checksum. Wordings follow S3's error responses.
 
-CRC32 uses zlib and the SHA and MD5 families hashlib; CRC32C and CRC64NVME have no standard-library
-implementation and are table-driven here (slicing by eight bytes, about 9 MB/s). Only clients with the AWS CRT
-installed send those, never by default. The XXHASH algorithms of the S3 model are answered NotImplemented.
+The digests themselves are in rolegate.digests. The XXHASH algorithms of the S3 model are answered NotImplemented.
 """
 
 from __future__ import annotations
@@ -16,12 +14,11 @@ import binascii
 import hashlib
 import hmac
 import re
-import struct
-import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
+from rolegate.digests import ALGORITHMS, DIGEST_SIZES, Hasher, new_hasher
 from rolegate.errors import AwsError, BadDigest, IncompleteBody, InvalidDigest, InvalidRequest, aws_error
 from rolegate.sigv4.verify import NamesMemo, raw_layout
 
@@ -29,6 +26,7 @@ XAmzContentSHA256Mismatch = aws_error("XAmzContentSHA256Mismatch", 400)
 S3NotImplemented = aws_error("NotImplemented", 501, sender_fault=False)
 
 READ_SIZE = 64 * 1024
+NOT_IMPLEMENTED = frozenset({"XXHASH64", "XXHASH3", "XXHASH128"})  # checksum algorithms of the model S3 refuses
 CHECKSUM_PREFIX = "x-amz-checksum-"
 # x-amz-checksum-* request headers that name a mode or an algorithm rather than carry a value.
 NOT_CHECKSUM_VALUES = frozenset({"x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"})
@@ -37,95 +35,7 @@ MULTIPLE_CHECKSUMS = "Expecting a single x-amz-checksum- header. Multiple checks
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
-class Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-
-    def digest(self) -> bytes: ...
-
-
-class _Crc:
-    """A reflected CRC of up to 64 bits, table-driven eight bytes at a time; `digest` is big-endian, as S3 sends it."""
-
-    def __init__(self, tables: Sequence[Sequence[int]], width: int) -> None:
-        self._tables = tables
-        self._mask = (1 << width) - 1
-        self._width = width
-        self._crc = self._mask
-
-    def update(self, data: bytes, /) -> None:
-        t0, t1, t2, t3, t4, t5, t6, t7 = self._tables
-        crc = self._crc
-        whole = len(data) - len(data) % 8
-        view = memoryview(data)
-        for (chunk,) in struct.iter_unpack("<Q", view[:whole]):
-            word = chunk ^ crc
-            crc = (
-                t7[word & 0xFF]
-                ^ t6[(word >> 8) & 0xFF]
-                ^ t5[(word >> 16) & 0xFF]
-                ^ t4[(word >> 24) & 0xFF]
-                ^ t3[(word >> 32) & 0xFF]
-                ^ t2[(word >> 40) & 0xFF]
-                ^ t1[(word >> 48) & 0xFF]
-                ^ t0[word >> 56]
-            )
-        for byte in view[whole:]:
-            crc = t0[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-        self._crc = crc
-
-    def digest(self) -> bytes:
-        return (self._crc ^ self._mask).to_bytes(self._width // 8, "big")
-
-
-def _crc_tables(reflected_polynomial: int) -> tuple[tuple[int, ...], ...]:
-    """Slicing-by-8 tables: table k advances a byte through k further zero bytes."""
-    first = []
-    for index in range(256):
-        crc = index
-        for _ in range(8):
-            crc = (crc >> 1) ^ reflected_polynomial if crc & 1 else crc >> 1
-        first.append(crc)
-    tables = [tuple(first)]
-    for _ in range(7):
-        previous = tables[-1]
-        tables.append(tuple((value >> 8) ^ first[value & 0xFF] for value in previous))
-    return tuple(tables)
-
-
-_CRC32C_TABLES = _crc_tables(0x82F63B78)  # Castagnoli, as in iSCSI
-_CRC64NVME_TABLES = _crc_tables(0x9A6C9329AC4BC9B5)  # NVMe; reflected form of 0xAD93D23594C93659
-
-
-class _Crc32:
-    def __init__(self) -> None:
-        self._crc = 0
-
-    def update(self, data: bytes, /) -> None:
-        self._crc = zlib.crc32(data, self._crc)
-
-    def digest(self) -> bytes:
-        return self._crc.to_bytes(4, "big")
-
-
-ALGORITHMS: dict[str, Callable[[], Hasher]] = {
-    "CRC32": _Crc32,
-    "CRC32C": lambda: _Crc(_CRC32C_TABLES, 32),
-    "CRC64NVME": lambda: _Crc(_CRC64NVME_TABLES, 64),
-    "SHA1": hashlib.sha1,
-    "SHA256": hashlib.sha256,
-    "SHA512": hashlib.sha512,
-    "MD5": lambda: hashlib.md5(usedforsecurity=False),
-}
-DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 32, "SHA512": 64, "MD5": 16}
-NOT_IMPLEMENTED = frozenset({"XXHASH64", "XXHASH3", "XXHASH128"})
-
-
 _ALGORITHM_BY_HEADER = {CHECKSUM_PREFIX + algorithm.lower(): algorithm for algorithm in ALGORITHMS}
-
-
-def new_hasher(algorithm: str) -> Hasher:
-    """A fresh hasher for an S3 checksum algorithm name (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`)."""
-    return ALGORITHMS[algorithm]()
 
 
 def checksum_header(algorithm: str) -> str:

@@ -21,6 +21,7 @@ import hmac
 import re
 from typing import BinaryIO, Protocol
 
+from rolegate.digests import DIGEST_SIZES
 from rolegate.errors import (
     AwsError,
     EntityTooLarge,
@@ -33,7 +34,6 @@ from rolegate.errors import (
 )
 from rolegate.sigv4.canonical import ALGORITHM, EMPTY_SHA256, UNSIGNED_PAYLOAD
 from rolegate.sigv4.checksums import (
-    DIGEST_SIZES,
     READ_SIZE,
     BodyDigests,
     CheckedReader,

@@ -347,7 +347,9 @@ class S3Object(Record):
     tags: Tags = ()
     headers: Tags = ()
     expires: datetime | None = None
-    checksum: Tags = ()  # ((algorithm, base64 value),) of a single-request upload that sent a verified one
+    # ((algorithm, base64 value),): verified on a single-request upload, or a completed multipart upload's
+    # (a COMPOSITE value ends in "-<parts>")
+    checksum: Tags = ()
     inline: bool = False  # the bytes are in the database (`data`, or the InlineBlob `blob`), not in a file
     data: bytes | None = None  # an inline object's bytes; None from `find`, and for every other object
 
@@ -383,6 +385,8 @@ class MultipartUpload(Record):
     tags: Tags = ()
     headers: Tags = ()
     expires: datetime | None = None
+    checksum_algorithm: str = ""  # CRC32, CRC32C, CRC64NVME, SHA1 or SHA256; "" for an upload created without one
+    checksum_type: str = ""  # COMPOSITE or FULL_OBJECT when `checksum_algorithm` is set
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +401,7 @@ class ObjectPart(Record):
     size: int
     etag: str
     last_modified: datetime
+    checksum: Tags = ()  # ((algorithm, base64 value),): verified as the part was read, or computed from its bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,17 +4,28 @@ Parts are blobs. Completing an upload does not copy bytes: the object keeps the 
 segments (reads stream across them), so completing a 5 GiB upload costs a few rows, not 5 GiB of I/O
 under the database's write lock. Parts left out of the completion are dropped. The ETag is S3's:
 the MD5 of the concatenated binary MD5s of the parts, then `-<number of parts>`.
+
+Flexible checksums follow S3. An upload created with a checksum algorithm keeps each part's checksum (the
+one its request was verified against, or, for a FULL_OBJECT upload whose part came without one, the CRC of
+its stored bytes) and gives the object a checksum when it completes: COMPOSITE, the algorithm's digest of
+the concatenated binary part checksums then `-<number of parts>`; FULL_OBJECT, the CRC of the whole object,
+combined from the part CRCs without reading a byte (crc_combine.py). The "-N" of a composite value is how
+reads tell the two kinds apart. Uploads created without an algorithm give their objects no checksum.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from rolegate.errors import InvalidArgument
+from rolegate.digests import CRC_POLYNOMIALS, new_hasher
+from rolegate.errors import AwsError, BadDigest, InvalidArgument, InvalidRequest
 from rolegate.services.context import CallContext
+from rolegate.services.lazy_transaction import get_ahead
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import (
     authorize,
@@ -25,6 +36,7 @@ from rolegate.services.s3.access import (
     owner,
     request_tag_keys,
 )
+from rolegate.services.s3.crc_combine import combined_crc, width_bytes
 from rolegate.services.s3.errors import (
     MAX_PART_SIZE,
     MIN_PART_SIZE,
@@ -34,14 +46,32 @@ from rolegate.services.s3.errors import (
     malformed_xml,
     no_such_upload,
 )
-from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp
-from rolegate.services.s3.reads import etag_matches
+from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp, verified_checksum
+from rolegate.services.s3.reads import checksum_members, etag_matches
 from rolegate.services.s3.rules import max_count, refuse_customer_keys
-from rolegate.services.s3.storage import discard, drop_parts, parts_of, purge, release, removed_on_error, write_body
-from rolegate.store.records import Bucket, MultipartUpload, ObjectPart, S3Object
+from rolegate.services.s3.storage import (
+    StoredBody,
+    blobs_of,
+    discard,
+    drop_parts,
+    parts_of,
+    purge,
+    release,
+    removed_on_error,
+    write_body,
+)
+from rolegate.store.blobs import Segment
+from rolegate.store.records import Bucket, MultipartUpload, ObjectPart, S3Object, Tags
 
 MAX_PARTS = 10_000
 UPLOAD_ID_LENGTH = 64
+CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+COMPOSITE, FULL_OBJECT = "COMPOSITE", "FULL_OBJECT"
+# The checksum types each algorithm allows: a composite CRC64NVME and a full-object SHA do not exist in S3.
+ALLOWED_ALGORITHMS = {
+    COMPOSITE: frozenset({"CRC32", "CRC32C", "SHA1", "SHA256"}),
+    FULL_OBJECT: frozenset(CRC_POLYNOMIALS),
+}
 
 
 def _upload(call: CallContext, params: Mapping[str, Any], action: str) -> tuple[Bucket, MultipartUpload]:
@@ -60,13 +90,82 @@ def _upload(call: CallContext, params: Mapping[str, Any], action: str) -> tuple[
 def create_multipart_upload(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     key = str(params.get("Key", ""))
     fields = object_fields(params)
+    algorithm, kind = _checksum_settings(params)
     bucket = bucket_of(call, params)
     keys = header_keys(params) | request_tag_keys(fields["tags"])
     authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
     upload_id = call.ids.token(UPLOAD_ID_LENGTH)
     caller = call.caller
-    call.tx.insert(MultipartUpload(upload_id, bucket.name, key, stamp(call.now), caller.arn, caller.user_id, **fields))
-    return {"Bucket": bucket.name, "Key": key, "UploadId": upload_id, "ServerSideEncryption": "AES256"}
+    upload = MultipartUpload(
+        upload_id,
+        bucket.name,
+        key,
+        stamp(call.now),
+        caller.arn,
+        caller.user_id,
+        **fields,
+        checksum_algorithm=algorithm,
+        checksum_type=kind,
+    )
+    call.tx.insert(upload)
+    result: dict[str, Any] = {
+        "Bucket": bucket.name,
+        "Key": key,
+        "UploadId": upload_id,
+        "ServerSideEncryption": "AES256",
+    }
+    result.update(_upload_checksum(upload))
+    return result
+
+
+def _checksum_settings(params: Mapping[str, Any]) -> tuple[str, str]:
+    """(algorithm, type) of a new upload, with S3's defaults (CRC64NVME is always FULL_OBJECT, the others
+    COMPOSITE unless asked) and its refusals; ("", "") for an upload without a checksum."""
+    algorithm = str(params.get("ChecksumAlgorithm") or "").strip().upper()
+    kind = str(params.get("ChecksumType") or "").strip().upper()
+    if not algorithm:
+        if kind:
+            raise InvalidRequest(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
+            )
+        return "", ""
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        raise InvalidRequest(
+            "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
+            f"[{', '.join(CHECKSUM_ALGORITHMS)}]"
+        )
+    if kind and kind not in ALLOWED_ALGORITHMS:
+        raise InvalidRequest("Value for x-amz-checksum-type header is invalid.")
+    kind = kind or (FULL_OBJECT if algorithm == "CRC64NVME" else COMPOSITE)
+    if algorithm not in ALLOWED_ALGORITHMS[kind]:
+        raise InvalidRequest(
+            f"The {kind} checksum type cannot be used with the {algorithm.lower()} checksum algorithm."
+        )
+    return algorithm, kind
+
+
+def _upload_checksum(upload: MultipartUpload) -> dict[str, str]:
+    """ChecksumAlgorithm and ChecksumType of an upload created with them (nothing otherwise)."""
+    if not upload.checksum_algorithm:
+        return {}
+    return {"ChecksumAlgorithm": upload.checksum_algorithm, "ChecksumType": upload.checksum_type}
+
+
+def _checksum_members(checksum: Tags) -> dict[str, str]:
+    """`Checksum<ALGORITHM>` members of a part's response or listing entry."""
+    return {f"Checksum{algorithm}": value for algorithm, value in checksum}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _raw(value: str) -> bytes | None:
+    """The digest a base64 checksum value encodes; None for text that is not base64."""
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _part_number(params: Mapping[str, Any]) -> int:
@@ -86,42 +185,140 @@ def upload_part(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     refuse_customer_keys(params)
     info = write_body(call, params, MAX_PART_SIZE)
     with removed_on_error(call, info.name):
+        claimed = verified_checksum(params.get("Body"))
+        computed = () if claimed else _computed_ahead(call, params, info)
         _, upload = _upload(call, params, "s3:PutObject")
+        checksum = _part_checksum(call, upload, claimed, computed, info)
         purge(call)
         previous = call.tx.get(ObjectPart, upload.upload_id, str(number))
-        part = ObjectPart(upload.upload_id, number, info.name, info.size, etag_of(info.md5), stamp(call.now))
+        part = ObjectPart(
+            upload.upload_id, number, info.name, info.size, etag_of(info.md5), stamp(call.now), checksum=checksum
+        )
         call.tx.put(part)
         if previous is not None:
             discard(call, previous.blob)
-    return {"ETag": part.etag, "ServerSideEncryption": "AES256"}
+    result: dict[str, Any] = {"ETag": part.etag, "ServerSideEncryption": "AES256"}
+    result.update(_checksum_members(part.checksum))
+    return result
 
 
-def _requested_parts(params: Mapping[str, Any], upload_id: str) -> list[tuple[int, str]]:
+def _computed_ahead(call: CallContext, params: Mapping[str, Any], info: StoredBody) -> Tags:
+    """The CRC of a part sent without a checksum to a FULL_OBJECT upload, hashed from its stored bytes before
+    the write transaction begins (the upload's checksum settings never change, so reading them ahead is safe;
+    `_part_checksum` decides with the upload read inside)."""
+    upload_id = str(params.get("UploadId") or "")
+    ahead = get_ahead(call.tx, MultipartUpload, upload_id) if upload_id else None
+    if ahead is None or ahead.checksum_type != FULL_OBJECT:
+        return ()
+    if (ahead.bucket, ahead.key) != (params.get("Bucket"), params.get("Key")):
+        return ()  # not this request's upload: `_upload` refuses it
+    return _hash_stored(call, ahead.checksum_algorithm, info)
+
+
+def _hash_stored(call: CallContext, algorithm: str, info: StoredBody) -> Tags:
+    hasher = new_hasher(algorithm)
+    for chunk in blobs_of(call).read([Segment(info.name, 0, info.size)]):
+        hasher.update(chunk)
+    return ((algorithm, _b64(hasher.digest())),)
+
+
+def _part_checksum(call: CallContext, upload: MultipartUpload, claimed: Tags, computed: Tags, info: StoredBody) -> Tags:
+    """The checksum a part keeps: the verified one its request carried, which must be in the upload's
+    algorithm when it has one; a COMPOSITE upload's part must carry one, a FULL_OBJECT upload's part that
+    does not gets the CRC of its bytes."""
+    algorithm = upload.checksum_algorithm
+    if not algorithm:
+        return claimed
+    if claimed:
+        if claimed[0][0] != algorithm:
+            raise _type_mismatch(algorithm, claimed[0][0])
+        return claimed
+    if upload.checksum_type != FULL_OBJECT:
+        raise _type_mismatch(algorithm, None)
+    if computed and computed[0][0] == algorithm:
+        return computed
+    return _hash_stored(call, algorithm, info)  # the upload was not seen ahead: hashed under the write lock
+
+
+def _type_mismatch(expected: str, actual: str | None) -> AwsError:
+    return InvalidRequest(
+        f"Checksum Type mismatch occurred, expected checksum Type: {expected.lower()}, actual checksum Type: "
+        f"{actual.lower() if actual else 'null'}"
+    )
+
+
+class _Requested(NamedTuple):
+    """A part as the complete request lists it."""
+
+    number: int
+    etag: str
+    item: Mapping[str, Any]  # the whole entry, with its Checksum<ALGORITHM> members
+
+
+def _requested_parts(params: Mapping[str, Any], upload_id: str) -> list[_Requested]:
     request = params.get("MultipartUpload")
     parts = request.get("Parts") if isinstance(request, Mapping) else None
     if not isinstance(parts, list) or not parts or len(parts) > MAX_PARTS:
         raise malformed_xml()
-    chosen: list[tuple[int, str]] = []
+    chosen: list[_Requested] = []
     for item in parts:
         number = item.get("PartNumber") if isinstance(item, Mapping) else None
         etag = item.get("ETag") if isinstance(item, Mapping) else None
         if not isinstance(number, int) or not isinstance(etag, str):
             raise malformed_xml()
-        if chosen and number <= chosen[-1][0]:
+        if chosen and number <= chosen[-1].number:
             raise InvalidPartOrder(
                 "The list of parts was not in ascending order. Parts must be ordered by part number.",
                 UploadId=upload_id,
             )
-        chosen.append((number, etag))
+        chosen.append(_Requested(number, etag, item))
     return chosen
 
 
-def _chosen_parts(call: CallContext, upload: MultipartUpload, requested: list[tuple[int, str]]) -> list[ObjectPart]:
+def _check_request_checksums(params: Mapping[str, Any], upload: MultipartUpload, requested: list[_Requested]) -> None:
+    """An upload with an algorithm is completed in its checksum type, with each part's checksum listed."""
+    algorithm = upload.checksum_algorithm
+    if not algorithm:
+        return
+    kind = str(params.get("ChecksumType") or "").strip().upper()
+    if kind and kind != upload.checksum_type:
+        raise InvalidRequest(
+            f"The upload was created using the {upload.checksum_type} checksum mode. The complete request must use"
+            " the same checksum mode."
+        )
+    for part in requested:
+        if not part.item.get(f"Checksum{algorithm}"):
+            raise InvalidRequest(
+                f"The upload was created using a {algorithm.lower()} checksum. The complete request must include the"
+                f" checksum for each part. It was missing for part {part.number} in the request."
+            )
+
+
+def _same_checksum(upload: MultipartUpload, part: ObjectPart, requested: _Requested) -> bool:
+    """Whether the listed checksum is the part's (always, for an upload without an algorithm)."""
+    algorithm = upload.checksum_algorithm
+    if not algorithm:
+        return True
+    stored = dict(part.checksum).get(algorithm)
+    listed = requested.item.get(f"Checksum{algorithm}")
+    if stored is None or not isinstance(listed, str):
+        return False
+    raw = _raw(listed)
+    return raw is not None and raw == _raw(stored)
+
+
+def _chosen_parts(call: CallContext, upload: MultipartUpload, requested: list[_Requested]) -> list[ObjectPart]:
     stored = {p.part_number: p for p in parts_of(call, upload.upload_id)}
     chosen: list[ObjectPart] = []
-    for index, (number, etag) in enumerate(requested):
+    for index, wanted in enumerate(requested):
+        number, etag = wanted.number, wanted.etag
         part = stored.get(number)
-        if part is None or not etag_matches(etag, part.etag) or etag.strip() == "*":
+        if (
+            part is None
+            or not etag_matches(etag, part.etag)
+            or etag.strip() == "*"
+            or not _same_checksum(upload, part, wanted)
+        ):
             raise InvalidPart(
                 "One or more of the specified parts could not be found.  The part may not have been uploaded, or the"
                 " specified entity tag may not match the part's entity tag.",
@@ -152,7 +349,11 @@ def multipart_etag(parts: list[ObjectPart]) -> str:
 def complete_multipart_upload(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     bucket, upload = _upload(call, params, "s3:PutObject")
     purge(call)
-    chosen = _chosen_parts(call, upload, _requested_parts(params, upload.upload_id))
+    requested = _requested_parts(params, upload.upload_id)
+    _check_request_checksums(params, upload, requested)
+    chosen = _chosen_parts(call, upload, requested)
+    checksum = _object_checksum(upload, chosen)
+    _check_object_checksum(params, checksum)
     existing = call.tx.get(S3Object, bucket.name, upload.key)
     check_write_conditions(existing, params, upload.key)
     kept = {p.part_number for p in chosen}
@@ -170,18 +371,54 @@ def complete_multipart_upload(call: CallContext, params: dict[str, Any]) -> dict
         tags=upload.tags,
         headers=upload.headers,
         expires=upload.expires,
+        checksum=checksum,
     )
     call.tx.delete(MultipartUpload, upload.upload_id)
     call.tx.put(obj)
     if existing is not None:
         release(call, existing)
-    return {
+    result: dict[str, Any] = {
         "Location": f"/{bucket.name}/{quote(upload.key)}",
         "Bucket": bucket.name,
         "Key": upload.key,
         "ETag": obj.etag,
         "ServerSideEncryption": "AES256",
     }
+    result.update(checksum_members(obj))
+    return result
+
+
+def _object_checksum(upload: MultipartUpload, chosen: list[ObjectPart]) -> Tags:
+    """The completed object's checksum, from the part checksums `_chosen_parts` matched (S3Object.checksum)."""
+    algorithm = upload.checksum_algorithm
+    if not algorithm:
+        return ()
+    digests = [_raw(dict(part.checksum)[algorithm]) or b"" for part in chosen]
+    if upload.checksum_type == FULL_OBJECT:
+        pieces = ((int.from_bytes(raw, "big"), part.size) for raw, part in zip(digests, chosen, strict=True))
+        whole = combined_crc(algorithm, pieces).to_bytes(width_bytes(algorithm), "big")
+        return ((algorithm, _b64(whole)),)
+    hasher = new_hasher(algorithm)
+    for raw in digests:
+        hasher.update(raw)
+    return ((algorithm, f"{_b64(hasher.digest())}-{len(chosen)}"),)
+
+
+def _check_object_checksum(params: Mapping[str, Any], checksum: Tags) -> None:
+    """A whole-object checksum sent with the complete request (x-amz-checksum-*) must be the one computed;
+    a composite one may come with or without its "-N". An upload without an algorithm computes none, and
+    the header is let pass, as it always was."""
+    if not checksum:
+        return
+    algorithm, value = checksum[0]
+    for member, sent in params.items():
+        if not member.startswith("Checksum") or member == "ChecksumType" or not sent:
+            continue
+        sent_algorithm = member.removeprefix("Checksum")
+        if sent_algorithm != algorithm:
+            raise _type_mismatch(algorithm, sent_algorithm)
+        if str(sent).strip() not in {value, value.partition("-")[0]}:
+            raise BadDigest(f"The {algorithm} you specified did not match the calculated checksum.")
 
 
 @operation("s3", "AbortMultipartUpload", auth="handler")
@@ -208,11 +445,19 @@ def list_parts(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         "MaxParts": limit,
         "IsTruncated": len(after) > limit,
         "Parts": [
-            {"PartNumber": p.part_number, "LastModified": p.last_modified, "ETag": p.etag, "Size": p.size} for p in page
+            {
+                "PartNumber": p.part_number,
+                "LastModified": p.last_modified,
+                "ETag": p.etag,
+                "Size": p.size,
+                **_checksum_members(p.checksum),
+            }
+            for p in page
         ],
         "Initiator": {"ID": upload.initiator_arn, "DisplayName": upload.initiator_arn.rsplit("/", 1)[-1]},
         "Owner": owner(bucket.account_id),
         "StorageClass": "STANDARD",
+        **_upload_checksum(upload),
     }
     if page:
         result["NextPartNumberMarker"] = page[-1].part_number
@@ -238,6 +483,7 @@ def _upload_entry(upload: MultipartUpload, bucket: Bucket) -> dict[str, Any]:
         "StorageClass": "STANDARD",
         "Owner": owner(bucket.account_id),
         "Initiator": {"ID": upload.initiator_arn, "DisplayName": upload.initiator_arn.rsplit("/", 1)[-1]},
+        **_upload_checksum(upload),
     }
 
 

@@ -167,11 +167,13 @@ def describe(obj: S3Object, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def checksum_members(obj: S3Object) -> dict[str, str]:
-    """`ChecksumCRC32`... and `ChecksumType` for an object stored with a verified whole-object checksum."""
+    """`ChecksumCRC32`... and `ChecksumType` for an object stored with a checksum. A multipart upload's
+    composite checksum keeps S3's "-<number of parts>" suffix (never part of base64), which is how its type
+    is known without storing it; every other stored checksum covers the whole object."""
     if not obj.checksum:
         return {}
     algorithm, value = obj.checksum[0]
-    return {f"Checksum{algorithm}": value, "ChecksumType": "FULL_OBJECT"}
+    return {f"Checksum{algorithm}": value, "ChecksumType": "COMPOSITE" if "-" in value else "FULL_OBJECT"}
 
 
 def requested_checksum(obj: S3Object, params: dict[str, Any], result: dict[str, Any]) -> dict[str, str]:
