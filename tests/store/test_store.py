@@ -32,9 +32,16 @@ def _role(name: str, account: str = "111111111111", **extra: object) -> Role:
     return Role(account, name, f"AROA{name.upper():0<17}"[:21], "/", NOW, '{"Statement":[]}', **extra)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    """Every store the server runs on; PostgreSQL's on the session's server (tests/conftest.py)."""
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    else:
+        made = SqlStore(request.getfixturevalue("postgres_url"))
     yield made
     made.close()
 
