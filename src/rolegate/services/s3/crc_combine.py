@@ -61,12 +61,6 @@ def width_bytes(algorithm: str) -> int:
     return CRC_POLYNOMIALS[algorithm][1] // 8
 
 
-def crc_combine(algorithm: str, first: int, second: int, second_length: int) -> int:
-    """The CRC of A + B from CRC(A) = `first`, CRC(B) = `second` and len(B) = `second_length`."""
-    field = _field(algorithm)
-    return field.multiply(field.shift(second_length), first) ^ second
-
-
 def combined_crc(algorithm: str, pieces: Iterable[tuple[int, int]]) -> int:
     """The CRC of the concatenation of pieces given as (CRC, length), in order. Parts mostly share one size,
     so each distinct length's shift is computed once: 10,000 parts cost 10,000 multiplications."""
