@@ -119,14 +119,6 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
-def derived_keys(principal: Principal, tags: Mapping[str, str], resource_account: str) -> dict[str, tuple[str, ...]]:
-    """The principal keys AWS puts in every signed request's context (conditions.md §3-§4)."""
-    keys = principal_keys(principal, tags)
-    if resource_account:
-        keys["aws:resourceaccount"] = (resource_account,)
-    return keys
-
-
 def principal_keys(principal: Principal, tags: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
     """The derived keys that depend on the caller alone, so a server can build them once per caller."""
     keys: dict[str, tuple[str, ...]] = {}

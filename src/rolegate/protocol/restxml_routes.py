@@ -134,11 +134,6 @@ def routes() -> tuple[Route, ...]:
     return tuple(table)
 
 
-def routes_for(method: str) -> tuple[Route, ...]:
-    """The routes of one HTTP method (a GET need not try the model's PUT and DELETE templates)."""
-    return _by_method().get(method, ())
-
-
 @functools.cache
 def _by_method() -> dict[str, tuple[Route, ...]]:
     """Keyed by the model's methods only: a cache keyed by whatever method a client sends would grow."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -32,14 +31,8 @@ CHECKSUM_PREFIX = "x-amz-checksum-"
 NOT_CHECKSUM_VALUES = frozenset({"x-amz-checksum-algorithm", "x-amz-checksum-type", "x-amz-checksum-mode"})
 MULTIPLE_CHECKSUMS = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
 
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-
 
 _ALGORITHM_BY_HEADER = {CHECKSUM_PREFIX + algorithm.lower(): algorithm for algorithm in ALGORITHMS}
-
-
-def checksum_header(algorithm: str) -> str:
-    return CHECKSUM_PREFIX + algorithm.lower()
 
 
 def algorithm_of(header_name: str) -> str | None:
@@ -223,10 +216,6 @@ def _check_sdk_algorithm(declared: str, claim: ChecksumClaim | None) -> None:
         )
     if declared.strip().upper() != claim.algorithm:
         raise InvalidRequest("Value for x-amz-sdk-checksum-algorithm header is invalid.")
-
-
-def is_hex_sha256(value: str) -> bool:
-    return _HEX_SHA256.fullmatch(value) is not None
 
 
 # --- checking a body against its claims -----------------------------------------------------------------------

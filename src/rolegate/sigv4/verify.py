@@ -139,9 +139,6 @@ class HttpRequestView:
         """Copies and pickles are built by the constructor, which alone fills the derived fields."""
         return type(self), (self.method, self.raw_path, self.raw_query, self.headers, self.payload_hash)
 
-    def header_values(self, name: str) -> list[str]:
-        return list(self._index.get(name.lower(), ()))
-
     def header(self, name: str) -> str | None:
         """The first value of a header, trimmed; None when absent."""
         values = self._index.get(name.lower())
