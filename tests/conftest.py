@@ -5,7 +5,8 @@ Started once per session from the PostgreSQL binaries on this machine (`initdb`,
 directory of its own, trusting local connections. PostgreSQL refuses to run as root: as root the server runs
 as the `postgres` user the Debian package creates. Without the binaries (or, as root, without that user) the
 PostgreSQL variants are skipped.
-Each test gets a schema of its own (`postgres_url`), dropped afterwards.
+Each test gets a schema of its own (`postgres_url`), dropped afterwards. `store` gives each test every store
+the server runs on: memory, a SQLite file, and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
+
+from rolegate.store.interface import Store
+from rolegate.store.memory import MemoryStore
+from rolegate.store.sql.store import SqlStore
 
 DRIVER = "postgresql+psycopg"
 USER = "rolegate"
@@ -112,3 +117,17 @@ def postgres_url(postgres_server: PostgresServer | None) -> Iterator[str]:
     schema, url = postgres_server.fresh_schema()
     yield url
     postgres_server.drop_schema(schema)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Every store the server runs on; PostgreSQL's on the session's server above."""
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    else:
+        made = SqlStore(request.getfixturevalue("postgres_url"))
+    yield made
+    made.close()

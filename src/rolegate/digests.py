@@ -8,6 +8,7 @@ installed send those, never by default.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import struct
 import zlib
@@ -107,3 +108,8 @@ DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8, "SHA1": 20, "SHA256": 3
 def new_hasher(algorithm: str) -> Hasher:
     """A fresh hasher for an S3 checksum algorithm name (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`)."""
     return ALGORITHMS[algorithm]()
+
+
+def b64(raw: bytes) -> str:
+    """A digest as S3 writes it in headers and documents."""
+    return binascii.b2a_base64(raw, newline=False).decode("ascii")  # base64.b64encode, without its Python wrapper

@@ -1,39 +1,28 @@
-"""Fixtures for service tests: a Services composition over the memory store or a real SQLite file."""
+"""Fixtures for service tests: a Services composition, and an S3 world, over each store (`store`, tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from s3_support import S3World, make_world
 from services_support import NOW, World
 
 from rolegate.clock import FixedClock
 from rolegate.ids import seeded
 from rolegate.services.dispatch import Services
 from rolegate.store.interface import Store
-from rolegate.store.memory import MemoryStore
 from rolegate.store.secrets import Sealer
-from rolegate.store.sql.store import SqlStore
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Every store the server runs on; PostgreSQL's on the session's server (tests/conftest.py)."""
-    made: Store
-    if request.param == "memory":
-        made = MemoryStore()
-    elif request.param == "sqlite":
-        made = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    else:
-        made = SqlStore(request.getfixturevalue("postgres_url"))
-    yield made
-    made.close()
 
 
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
+
+
+@pytest.fixture
+def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
+    return make_world(store, clock, tmp_path)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3_support import S3World, bucket_policy, grant, make_world, raises
+from s3_support import S3World, bucket_policy, grant, raises
 from services_support import DEV, MGMT, PROD, allow, doc
 from test_organizations import ADMIN_ROLE, RCP, new_org
 
@@ -34,11 +34,6 @@ BUCKET = "prod-data"
 OBJECTS = f"arn:aws:s3:::{BUCKET}/*"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 S3_ALL = doc(allow("s3:*"))
-
-
-@pytest.fixture
-def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
-    return make_world(store, clock, tmp_path)
 
 
 @pytest.fixture

@@ -3,23 +3,14 @@ regions, listing per account, deletion rules, location, bucket tags; S3's error 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import botocore.session
 import pytest
-from s3_support import S3World, make_world
+from s3_support import S3World
 from services_support import DEV, PROD
 
-from rolegate.clock import FixedClock
 from rolegate.errors import AwsError
 from rolegate.services.dispatch import RequestFacts
 from rolegate.services.s3.errors import MODELED
-from rolegate.store.interface import Store
-
-
-@pytest.fixture
-def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
-    return make_world(store, clock, tmp_path)
 
 
 def error_of(excinfo: pytest.ExceptionInfo[AwsError]) -> tuple[str, int, str]:

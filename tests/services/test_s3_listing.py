@@ -3,16 +3,12 @@ token, marker and start-after, URL encoding, owners, and the pages agreeing with
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from s3_support import S3_MODEL, S3World, make_world, raises
+from s3_support import S3_MODEL, S3World, raises
 from services_support import DEV
 
-from rolegate.clock import FixedClock
 from rolegate.protocol.restxml import s3_response
 from rolegate.services.context import Caller
-from rolegate.store.interface import Store
 
 KEYS = [
     "a.txt",
@@ -25,11 +21,6 @@ KEYS = [
     "z",
     "é-unicode",
 ]
-
-
-@pytest.fixture
-def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
-    return make_world(store, clock, tmp_path)
 
 
 @pytest.fixture

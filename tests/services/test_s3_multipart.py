@@ -6,24 +6,16 @@ from __future__ import annotations
 import hashlib
 import io
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import pytest
-from s3_support import GeneratedStream, MiB, S3World, make_world, md5_etag, raises, stream_digest
+from s3_support import GeneratedStream, MiB, S3World, md5_etag, raises, stream_digest
 from services_support import DEV
 
-from rolegate.clock import FixedClock
 from rolegate.services.context import Caller
 from rolegate.services.s3.storage import GRACE
-from rolegate.store.interface import Store
 
 FIVE_MIB = 5 * MiB
-
-
-@pytest.fixture
-def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
-    return make_world(store, clock, tmp_path)
 
 
 @pytest.fixture

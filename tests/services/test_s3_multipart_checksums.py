@@ -11,32 +11,24 @@ import hashlib
 import io
 import zlib
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from s3_support import MiB, S3World, make_world, raises
+from s3_support import MiB, S3World, raises
 from services_support import DEV
 
-from rolegate.clock import FixedClock
 from rolegate.digests import new_hasher
 from rolegate.services.context import Caller
 from rolegate.services.s3 import multipart
 from rolegate.services.s3.crc_combine import combined_crc
 from rolegate.services.s3.multipart import _object_checksum
 from rolegate.sigv4.checksums import ChecksumClaim, PayloadClaims, VerifiedBody
-from rolegate.store.interface import Store
 from rolegate.store.records import MultipartUpload, ObjectPart
 
 FIVE_MIB = 5 * MiB
 CRCS = ("CRC32", "CRC32C", "CRC64NVME")
-
-
-@pytest.fixture
-def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
-    return make_world(store, clock, tmp_path)
 
 
 @pytest.fixture

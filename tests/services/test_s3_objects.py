@@ -9,26 +9,18 @@ import io
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import botocore.parsers
 import pytest
 from botocore.awsrequest import HTTPHeaders
-from s3_support import GeneratedStream, MiB, S3World, make_world, md5_etag, raises, stream_digest
+from s3_support import GeneratedStream, MiB, S3World, md5_etag, raises, stream_digest
 from services_support import DEV, NOW
 
-from rolegate.clock import FixedClock
 from rolegate.errors import AwsError, InternalFailure
 from rolegate.protocol.restxml import s3_error_response
 from rolegate.services.context import Caller
 from rolegate.services.s3.storage import GRACE, INLINE_MAX, collect_orphans
-from rolegate.store.interface import Store
 from rolegate.store.records import DeadBlob, InlineBlob, S3Object, Setting
-
-
-@pytest.fixture
-def s3(store: Store, clock: FixedClock, tmp_path: Path) -> S3World:
-    return make_world(store, clock, tmp_path)
 
 
 @pytest.fixture

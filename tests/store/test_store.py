@@ -7,7 +7,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from hypothesis import strategies as st
 
 from rolegate.store.codec import to_payload
 from rolegate.store.interface import Conflict, Store
-from rolegate.store.memory import MemoryStore
 from rolegate.store.records import Attachment, AuditEvent, InlineBlob, Role, S3Object, Session, User
 from rolegate.store.sql import store as sql_store
 from rolegate.store.sql.checkpoints import Checkpointer
@@ -30,20 +28,6 @@ NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 def _role(name: str, account: str = "111111111111", **extra: object) -> Role:
     return Role(account, name, f"AROA{name.upper():0<17}"[:21], "/", NOW, '{"Statement":[]}', **extra)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Every store the server runs on; PostgreSQL's on the session's server (tests/conftest.py)."""
-    made: Store
-    if request.param == "memory":
-        made = MemoryStore()
-    elif request.param == "sqlite":
-        made = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    else:
-        made = SqlStore(request.getfixturevalue("postgres_url"))
-    yield made
-    made.close()
 
 
 def test_insert_get_and_case_insensitive_names(store: Store) -> None:

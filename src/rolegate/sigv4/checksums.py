@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from rolegate.digests import ALGORITHMS, DIGEST_SIZES, Hasher, new_hasher
+from rolegate.digests import ALGORITHMS, DIGEST_SIZES, Hasher, b64, new_hasher
 from rolegate.errors import AwsError, BadDigest, IncompleteBody, InvalidDigest, InvalidRequest, aws_error
 from rolegate.sigv4.verify import NamesMemo, raw_layout
 
@@ -64,10 +64,6 @@ def decode_digest(value: str, size: int) -> bytes | None:
     if len(raw) != size or binascii.b2a_base64(raw, newline=False).decode("ascii") != text:
         return None
     return raw
-
-
-def b64(raw: bytes) -> str:
-    return binascii.b2a_base64(raw, newline=False).decode("ascii")  # base64.b64encode, without its Python wrapper
 
 
 _SHA256 = hashlib.sha256()  # copied for each body: cheaper than looking the algorithm up again

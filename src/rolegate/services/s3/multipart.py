@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from rolegate.digests import CRC_POLYNOMIALS, new_hasher
+from rolegate.digests import CRC_POLYNOMIALS, b64, new_hasher
 from rolegate.errors import AwsError, BadDigest, InvalidArgument, InvalidRequest
 from rolegate.services.context import CallContext
 from rolegate.services.lazy_transaction import get_ahead
@@ -156,10 +156,6 @@ def _checksum_members(checksum: Tags) -> dict[str, str]:
     return {f"Checksum{algorithm}": value for algorithm, value in checksum}
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
 def _raw(value: str) -> bytes | None:
     """The digest a base64 checksum value encodes; None for text that is not base64."""
     try:
@@ -219,7 +215,7 @@ def _hash_stored(call: CallContext, algorithm: str, info: StoredBody) -> Tags:
     hasher = new_hasher(algorithm)
     for chunk in blobs_of(call).read([Segment(info.name, 0, info.size)]):
         hasher.update(chunk)
-    return ((algorithm, _b64(hasher.digest())),)
+    return ((algorithm, b64(hasher.digest())),)
 
 
 def _part_checksum(call: CallContext, upload: MultipartUpload, claimed: Tags, computed: Tags, info: StoredBody) -> Tags:
@@ -397,11 +393,11 @@ def _object_checksum(upload: MultipartUpload, chosen: list[ObjectPart]) -> Tags:
     if upload.checksum_type == FULL_OBJECT:
         pieces = ((int.from_bytes(raw, "big"), part.size) for raw, part in zip(digests, chosen, strict=True))
         whole = combined_crc(algorithm, pieces).to_bytes(width_bytes(algorithm), "big")
-        return ((algorithm, _b64(whole)),)
+        return ((algorithm, b64(whole)),)
     hasher = new_hasher(algorithm)
     for raw in digests:
         hasher.update(raw)
-    return ((algorithm, f"{_b64(hasher.digest())}-{len(chosen)}"),)
+    return ((algorithm, f"{b64(hasher.digest())}-{len(chosen)}"),)
 
 
 def _check_object_checksum(params: Mapping[str, Any], checksum: Tags) -> None:
