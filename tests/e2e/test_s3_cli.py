@@ -1,10 +1,13 @@
 """The real aws CLI's high-level S3 commands against a live server: `aws s3 ls`, and `aws s3 cp` up and down,
 including a file over the CLI's 8 MiB multipart threshold (CreateMultipartUpload, UploadPart with CRC32
-checksums, CompleteMultipartUpload; the download then comes back in ranged GETs)."""
+checksums, CompleteMultipartUpload; the download then comes back in ranged GETs), and `aws s3api
+get-object-attributes`."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -100,3 +103,17 @@ def test_aws_s3_ls_of_a_missing_bucket(setup: Setup) -> None:
     result = setup.cli.run("s3", "ls", "s3://cli-no-such-bucket/")
     assert result.returncode != 0
     assert result.error == ("NoSuchBucket", "ListObjectsV2", "The specified bucket does not exist")
+
+
+def test_aws_s3api_get_object_attributes(setup: Setup) -> None:
+    data = os.urandom(2048)
+    setup.s3.put_object(Bucket=BUCKET, Key="attributes/one.bin", Body=data, ChecksumAlgorithm="SHA256")
+    args = ("s3api", "get-object-attributes", "--bucket", BUCKET, "--key", "attributes/one.bin")
+    shown = json.loads(ok(setup, *args, "--object-attributes", "ETag", "Checksum", "ObjectSize", "StorageClass"))
+    assert shown["ETag"] == hashlib.md5(data).hexdigest()
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert shown["Checksum"] == {"ChecksumSHA256": sha256, "ChecksumType": "FULL_OBJECT"}
+    assert (shown["ObjectSize"], shown["StorageClass"]) == (len(data), "STANDARD")
+    refused = setup.cli.run(*args, "--object-attributes", "Colour")
+    assert refused.returncode != 0
+    assert "InvalidArgument" in refused.stderr and "Invalid attribute name specified." in refused.stderr

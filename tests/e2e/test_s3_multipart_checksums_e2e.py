@@ -83,6 +83,21 @@ def test_composite_checksum_of_a_multipart_object(s3: Any, algorithm: str) -> No
     got = s3.get_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
     assert got[f"Checksum{algorithm}"] == expected
     assert got["Body"].read() == b"".join(pieces)
+    attributes = s3.get_object_attributes(
+        Bucket=BUCKET, Key=key, ObjectAttributes=["ETag", "Checksum", "ObjectParts", "ObjectSize"], MaxParts=1
+    )
+    assert attributes["ETag"] == done["ETag"].strip('"')  # GetObjectAttributes' ETag has no quotes
+    assert attributes["Checksum"] == {f"Checksum{algorithm}": expected[:-2], "ChecksumType": "COMPOSITE"}
+    assert attributes["ObjectSize"] == sum(map(len, pieces))
+    object_parts = attributes["ObjectParts"]
+    assert (object_parts["TotalPartsCount"], object_parts["IsTruncated"], object_parts["NextPartNumberMarker"]) == (
+        2,
+        True,
+        1,
+    )
+    assert object_parts["Parts"] == [
+        {"PartNumber": 1, "Size": 5 * MiB, f"Checksum{algorithm}": parts[0][f"Checksum{algorithm}"]}
+    ]
 
 
 def test_full_object_crc32_is_the_crc32_of_the_whole_object(s3: Any, s3_when_required: Any) -> None:

@@ -5,6 +5,7 @@ Importing the package registers its operations (see services/registry.py).
 """
 
 from rolegate.services.s3 import (
+    attributes,
     bucket_policy,
     buckets,
     copy,
@@ -17,6 +18,7 @@ from rolegate.services.s3 import (
 from rolegate.services.s3.storage import collect_orphans
 
 __all__ = [
+    "attributes",
     "bucket_policy",
     "buckets",
     "collect_orphans",
