@@ -100,6 +100,25 @@ def test_composite_checksum_of_a_multipart_object(s3: Any, algorithm: str) -> No
     ]
 
 
+def test_copies_carry_checksums(s3: Any) -> None:
+    pieces = [os.urandom(5 * MiB), os.urandom(4321)]
+    created = s3.create_multipart_upload(Bucket=BUCKET, Key="to-copy.bin", ChecksumAlgorithm="SHA256")
+    parts = upload_parts(s3, "to-copy.bin", created["UploadId"], pieces, "SHA256")
+    s3.complete_multipart_upload(
+        Bucket=BUCKET, Key="to-copy.bin", UploadId=created["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    whole = b"".join(pieces)
+    kept = s3.copy_object(Bucket=BUCKET, Key="copied.bin", CopySource=f"{BUCKET}/to-copy.bin")["CopyObjectResult"]
+    assert (kept["ChecksumSHA256"], kept["ChecksumType"]) == (b64(hashlib.sha256(whole).digest()), "FULL_OBJECT")
+    crc = s3.copy_object(
+        Bucket=BUCKET, Key="copied-crc.bin", CopySource=f"{BUCKET}/copied.bin", ChecksumAlgorithm="CRC32"
+    )["CopyObjectResult"]
+    assert crc["ChecksumCRC32"] == b64(zlib.crc32(whole).to_bytes(4, "big"))
+    got = s3.get_object(Bucket=BUCKET, Key="copied-crc.bin", ChecksumMode="ENABLED")
+    assert (got["ChecksumCRC32"], got["ChecksumType"]) == (crc["ChecksumCRC32"], "FULL_OBJECT")
+    assert got["Body"].read() == whole  # botocore checks the CRC32 of what it reads
+
+
 def test_full_object_crc32_is_the_crc32_of_the_whole_object(s3: Any, s3_when_required: Any) -> None:
     key = "full-object.bin"
     pieces = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(77_777)]

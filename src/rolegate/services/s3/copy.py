@@ -2,6 +2,11 @@
 policy and owner. An inline source's bytes are copied into a new inline blob; a single-file source is copied
 by linking its immutable blob; a multipart source is
 streamed into one new blob, and the copy's ETag is then the MD5 of the whole object, as S3's is.
+
+Checksums: without `x-amz-checksum-algorithm` the copy keeps the source's algorithm, and its value when that
+covers the whole object (the bytes are the same). A multipart source's COMPOSITE value describes parts the
+copy does not have, so the copy gets the full-object value in that algorithm; so does a copy that names an
+algorithm. Either is hashed from the source's bytes before the write transaction begins.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from rolegate.digests import b64, new_hasher
 from rolegate.errors import InvalidArgument, InvalidRequest
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
@@ -23,8 +29,8 @@ from rolegate.services.s3.access import (
 )
 from rolegate.services.s3.errors import MAX_PART_SIZE
 from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp
-from rolegate.services.s3.reads import check_copy_conditions, readable_object
-from rolegate.services.s3.rules import header_tags
+from rolegate.services.s3.reads import check_copy_conditions, checksum_members, readable_object
+from rolegate.services.s3.rules import checksum_algorithm, header_tags
 from rolegate.services.s3.storage import (
     StoredBody,
     blobs_of,
@@ -33,8 +39,9 @@ from rolegate.services.s3.storage import (
     release,
     removed_on_error,
     segments,
+    stream,
 )
-from rolegate.store.records import S3Object
+from rolegate.store.records import S3Object, Tags
 
 DIRECTIVES = ("COPY", "REPLACE")
 
@@ -88,6 +95,7 @@ def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     key = str(params.get("Key", ""))
     source_bucket = get_bucket(call, source_bucket_name)
     check_expected_owner(source_bucket, params.get("ExpectedSourceBucketOwner"))
+    algorithm = checksum_algorithm(params)
     source = readable_object(call, source_bucket, source_key)
     check_copy_conditions(source, params)
     if source.size > MAX_PART_SIZE:
@@ -99,6 +107,7 @@ def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     fields = _fields(params, source)
     keys = header_keys(params) | request_tag_keys(fields["tags"])
     authorize(call, "s3:PutObject", object_arn(bucket.name, key), bucket, keys)
+    checksum = _copy_checksum(call, source, algorithm)  # before purge(), which may begin the write transaction
     purge(call)
     existing = call.tx.get(S3Object, bucket.name, key)
     check_write_conditions(existing, params, key)
@@ -111,6 +120,7 @@ def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             etag,
             stamp(call.now),
             blob=body.name,
+            checksum=checksum,
             inline=body.data is not None,
             data=body.data,
             **fields,
@@ -118,7 +128,23 @@ def copy_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         call.tx.put(obj)
         if existing is not None:
             release(call, existing)
-    return {"CopyObjectResult": {"ETag": obj.etag, "LastModified": obj.last_modified}, "ServerSideEncryption": "AES256"}
+    copied = {"ETag": obj.etag, "LastModified": obj.last_modified, **checksum_members(obj)}
+    return {"CopyObjectResult": copied, "ServerSideEncryption": "AES256"}
+
+
+def _copy_checksum(call: CallContext, source: S3Object, requested: str) -> Tags:
+    """The copy's checksum: the requested algorithm, else the source's; its value copied when the source's
+    covers the whole object in that algorithm, else hashed from the bytes."""
+    present = source.checksum[0] if source.checksum else None
+    algorithm = requested or (present[0] if present else "")
+    if not algorithm:
+        return ()
+    if present is not None and present[0] == algorithm and "-" not in present[1]:
+        return (present,)
+    hasher = new_hasher(algorithm)
+    for chunk in stream(call, source, 0, source.size):
+        hasher.update(chunk)
+    return ((algorithm, b64(hasher.digest())),)
 
 
 def _copied_bytes(call: CallContext, source: S3Object) -> tuple[StoredBody, str]:

@@ -48,7 +48,7 @@ from rolegate.services.s3.errors import (
 )
 from rolegate.services.s3.objects import check_write_conditions, etag_of, object_fields, stamp, verified_checksum
 from rolegate.services.s3.reads import checksum_members, etag_matches
-from rolegate.services.s3.rules import max_count, refuse_customer_keys
+from rolegate.services.s3.rules import checksum_algorithm, max_count, refuse_customer_keys
 from rolegate.services.s3.storage import (
     StoredBody,
     blobs_of,
@@ -65,7 +65,6 @@ from rolegate.store.records import Bucket, MultipartUpload, ObjectPart, S3Object
 
 MAX_PARTS = 10_000
 UPLOAD_ID_LENGTH = 64
-CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 COMPOSITE, FULL_OBJECT = "COMPOSITE", "FULL_OBJECT"
 # The checksum types each algorithm allows: a composite CRC64NVME and a full-object SHA do not exist in S3.
 ALLOWED_ALGORITHMS = {
@@ -121,7 +120,7 @@ def create_multipart_upload(call: CallContext, params: dict[str, Any]) -> dict[s
 def _checksum_settings(params: Mapping[str, Any]) -> tuple[str, str]:
     """(algorithm, type) of a new upload, with S3's defaults (CRC64NVME is always FULL_OBJECT, the others
     COMPOSITE unless asked) and its refusals; ("", "") for an upload without a checksum."""
-    algorithm = str(params.get("ChecksumAlgorithm") or "").strip().upper()
+    algorithm = checksum_algorithm(params)
     kind = str(params.get("ChecksumType") or "").strip().upper()
     if not algorithm:
         if kind:
@@ -129,11 +128,6 @@ def _checksum_settings(params: Mapping[str, Any]) -> tuple[str, str]:
                 "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
             )
         return "", ""
-    if algorithm not in CHECKSUM_ALGORITHMS:
-        raise InvalidRequest(
-            "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
-            f"[{', '.join(CHECKSUM_ALGORITHMS)}]"
-        )
     if kind and kind not in ALLOWED_ALGORITHMS:
         raise InvalidRequest("Value for x-amz-checksum-type header is invalid.")
     kind = kind or (FULL_OBJECT if algorithm == "CRC64NVME" else COMPOSITE)

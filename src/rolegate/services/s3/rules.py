@@ -1,4 +1,5 @@
-"""S3's input rules that no shape in the model carries: bucket names, key length, metadata size, tags."""
+"""S3's input rules that no shape in the model carries: bucket names, key length, metadata size, tags, the
+checksum algorithms S3 computes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from rolegate.errors import InvalidArgument, KeyTooLongError, MetadataTooLarge
+from rolegate.errors import InvalidArgument, InvalidRequest, KeyTooLongError, MetadataTooLarge
 from rolegate.services.s3.errors import BadRequest, InvalidBucketName, InvalidTag, NotImplementedFeature, malformed_xml
 from rolegate.store.records import Tags
 
@@ -21,6 +22,7 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 IP_ADDRESS = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 CUSTOMER_KEY_PARAMS = (
     "SSECustomerAlgorithm",
@@ -141,3 +143,14 @@ def max_count(params: Mapping[str, Any], name: str, default: int = 1000, cap: in
     if not isinstance(value, int) or value < 0:
         raise InvalidArgument(f"Provided {name} not an integer or within integer range")
     return min(value, cap)
+
+
+def checksum_algorithm(params: Mapping[str, Any]) -> str:
+    """The `ChecksumAlgorithm` a request asks S3 to compute ("" for none), refused when S3 does not offer it."""
+    algorithm = str(params.get("ChecksumAlgorithm") or "").strip().upper()
+    if algorithm and algorithm not in CHECKSUM_ALGORITHMS:
+        raise InvalidRequest(
+            "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "
+            f"[{', '.join(CHECKSUM_ALGORITHMS)}]"
+        )
+    return algorithm
