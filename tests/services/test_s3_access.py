@@ -468,6 +468,7 @@ def _params_for_every_operation(upload: str) -> dict[str, dict[str, Any]]:
         "PutObject": {**obj, "Body": io.BytesIO(b"x")},
         "GetObject": obj,
         "HeadObject": obj,
+        "GetObjectAttributes": {**obj, "ObjectAttributes": ["ETag"]},
         "DeleteObject": obj,
         "DeleteObjects": {**bucket, "Delete": {"Objects": [{"Key": "report.csv"}]}},
         "CopyObject": {"Bucket": BUCKET, "Key": "copy", "CopySource": f"{BUCKET}/report.csv"},
