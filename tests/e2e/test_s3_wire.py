@@ -5,6 +5,7 @@ botocore reads them off the wire."""
 from __future__ import annotations
 
 import base64
+import email.header
 import hashlib
 import zlib
 from collections.abc import Iterator
@@ -378,6 +379,24 @@ def test_user_metadata_and_stored_headers_round_trip(s3: Any) -> None:
     )
     got = s3.get_object(Bucket=BUCKET, Key="meta.txt", ResponseContentType="application/octet-stream")
     assert (got["Metadata"], got["ContentType"]) == ({"owner": "Alice", "project-id": "42"}, "application/octet-stream")
+
+
+def test_non_ascii_metadata_is_stored_decoded_and_returned_as_rfc_2047(s3: Any, server: LiveServer) -> None:
+    """S3 decodes RFC 2047 encoded-words in metadata values and encodes non-ASCII values on the way out; a
+    value sent as raw latin-1 bytes comes back encoded too, and a non-ASCII response override as well."""
+    encoded = "=?UTF-8?B?" + base64.b64encode("Zürich".encode()).decode() + "?="
+    s3.put_object(Bucket=BUCKET, Key="unicode-meta.txt", Body=b"u", Metadata={"city": encoded})
+    assert s3.head_object(Bucket=BUCKET, Key="unicode-meta.txt")["Metadata"] == {"city": encoded}
+    request = signed_request(
+        server, "PUT", f"/{BUCKET}/latin-meta.txt", body=b"l", headers={"x-amz-meta-name": "Jos\u00e9"}
+    )
+    assert send_signed(server, request)[0] == 200
+    head = s3.head_object(Bucket=BUCKET, Key="latin-meta.txt")
+    assert head["Metadata"] == {"name": "=?UTF-8?B?" + base64.b64encode("José".encode()).decode() + "?="}
+    got = s3.get_object(Bucket=BUCKET, Key="latin-meta.txt", ResponseContentDisposition='inline; filename="café.txt"')
+    assert str(email.header.make_header(email.header.decode_header(got["ContentDisposition"]))) == (
+        'inline; filename="café.txt"'
+    )
 
 
 def test_object_tagging(s3: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.header
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from test_restxml_support import WHEN, _Raw, botocore_parse, s3_operation, sampl
 
 from rolegate.protocol.models import service_model
 from rolegate.protocol.restxml import root_element, s3_response
+from rolegate.protocol.restxml_response import mail_safe
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 DECODERS = {
@@ -49,11 +51,23 @@ def test_every_output_shape_round_trips_through_botocore(name: str) -> None:
     if streaming:
         result[payload] = iter([b"chunk-1 ", b"chunk-2"])
     status, headers, body = s3_response(op, result)
-    expected = {key: value for key, value in result.items() if value is not None}
+    expected = {
+        key: _as_sent(op.output_shape.members[key], value) for key, value in result.items() if value is not None
+    }
     if streaming:
         assert not isinstance(body, bytes)
         expected[payload] = "chunk-1 chunk-2"  # botocore hands a buffered stream back as text
     assert _client_view(name, botocore_parse(name, status, headers, body)) == expected
+
+
+def _as_sent(member: Any, value: Any) -> Any:
+    """What a client reads back: header text beyond ASCII arrives as an RFC 2047 encoded-word."""
+    location = member.serialization.get("location")
+    if location == "header" and isinstance(value, str) and not value.isascii():
+        return mail_safe(value)
+    if location == "headers" and isinstance(value, dict):
+        return {k: v if not isinstance(v, str) or v.isascii() else mail_safe(v) for k, v in value.items()}
+    return value
 
 
 def _headers(headers: list[tuple[str, str]]) -> dict[str, str]:
@@ -309,3 +323,21 @@ def test_timestamps_in_xml_always_carry_milliseconds() -> None:
     _, _, body = s3_response(s3_operation("ListBuckets"), {"Buckets": [{"Name": "b", "CreationDate": when}]})
     assert isinstance(body, bytes)
     assert b"<CreationDate>2026-01-02T03:04:05.678Z</CreationDate>" in body
+
+
+def test_header_values_beyond_ascii_are_rfc_2047_encoded_words() -> None:
+    """HTTP header values are bytes: S3 returns non-ASCII metadata (and any such header) as one encoded-word of
+    the UTF-8 text, which mail and HTTP libraries decode; ASCII values go out as they are."""
+    result = {
+        "Body": [b""],
+        "ContentLength": 0,
+        "ContentDisposition": 'attachment; filename="résumé.pdf"',
+        "Metadata": {"city": "Zürich 😀", "plain": "ascii only"},
+    }
+    _, headers, _ = s3_response(s3_operation("GetObject"), result)
+    sent = _headers(headers)
+    assert sent["x-amz-meta-plain"] == "ascii only"
+    for name, text in (("content-disposition", result["ContentDisposition"]), ("x-amz-meta-city", "Zürich 😀")):
+        assert sent[name].isascii()
+        assert str(email.header.make_header(email.header.decode_header(sent[name]))) == text
+    assert all(value.encode("latin-1") for _, value in headers)  # every value can go on the wire

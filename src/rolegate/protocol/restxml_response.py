@@ -18,6 +18,7 @@ documented ones for ListMultipartUploads.
 from __future__ import annotations
 
 import functools
+from binascii import b2a_base64
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -237,7 +238,7 @@ def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tu
             text = value if plain and isinstance(value, str) else write(value)
             if not text.isprintable() and ("\r" in text or "\n" in text or "\0" in text):  # see `_safe`
                 raise ValueError(UNSAFE)
-            headers.append((wire, text))
+            headers.append((wire, text if text.isascii() else mail_safe(text)))
             sized = sized or length
         elif location == "headers":
             if not isinstance(value, dict) and not isinstance(value, Mapping):  # a dict spares the ABC check
@@ -251,12 +252,18 @@ def _located(layout: OutputLayout, result: Mapping[str, Any], status: int) -> tu
                     text = item if plain and item.__class__ is str else write(item)
                     if not text.isprintable():
                         _safe(text)
-                    headers.append((header, text))
+                    headers.append((header, text if text.isascii() else mail_safe(text)))
                 if length and not sized:
                     sized = any(header.lower() == CONTENT_LENGTH for header, _ in headers[start:])
         else:
             status = int(value)
     return headers, status, sized
+
+
+def mail_safe(text: str) -> str:
+    """A header value with characters beyond US-ASCII as S3 sends it: one RFC 2047 encoded-word of its
+    UTF-8 bytes (HTTP header values are bytes; S3 documents this for user metadata)."""
+    return f"=?UTF-8?B?{b2a_base64(text.encode('utf-8', 'surrogatepass'), newline=False).decode('ascii')}?="
 
 
 def _safe(text: str) -> str:

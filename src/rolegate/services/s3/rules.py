@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -65,7 +67,7 @@ def metadata_of(params: Mapping[str, Any]) -> Tags:
     raw = params.get("Metadata") or {}
     if not isinstance(raw, Mapping):
         raise InvalidArgument("Invalid metadata")
-    pairs = tuple(sorted((str(k).lower(), str(v)) for k, v in raw.items()))
+    pairs = tuple(sorted((str(k).lower(), mail_decoded(str(v))) for k, v in raw.items()))
     size = sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in pairs)
     if size > MAX_METADATA_BYTES:
         raise MetadataTooLarge(
@@ -74,6 +76,17 @@ def metadata_of(params: Mapping[str, Any]) -> Tags:
             MaxSizeAllowed=str(MAX_METADATA_BYTES),
         )
     return pairs
+
+
+def mail_decoded(value: str) -> str:
+    """A metadata value as S3 stores it: RFC 2047 encoded-words (`=?UTF-8?B?...?=`) decoded, since S3 encodes
+    non-ASCII values that way when it returns them. A value that does not decode is kept as sent."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError, HeaderParseError):
+        return value
 
 
 def header_tags(value: str | None) -> Tags:
