@@ -95,6 +95,22 @@ def test_a_body_changed_after_signing_is_an_x_amz_content_sha256_mismatch(server
     assert client_error(s3_client(server).head_object, Bucket=BUCKET, Key="swapped.bin")[2] == 404
 
 
+def test_a_signature_mismatch_shows_what_the_server_signed(server: LiveServer) -> None:
+    """As S3 does: the StringToSign and CanonicalRequest, also as spaced hex bytes, so a client can compare
+    them with its own. Here the request is sent to another key than the one signed for."""
+    signed = signed_request(server, "GET", f"/{BUCKET}/signed-for.txt")
+    signed.url = signed.url.replace("signed-for.txt", "sent-to.txt")
+    status, _, body = send_signed(server, signed)
+    error = s3_error(body)
+    assert (status, error["Code"]) == (403, "SignatureDoesNotMatch")
+    canonical = error["CanonicalRequest"]
+    assert canonical.startswith(f"GET\n/{BUCKET}/sent-to.txt\n")
+    assert error["StringToSign"].endswith(hashlib.sha256(canonical.encode()).hexdigest())
+    assert bytes.fromhex(error["CanonicalRequestBytes"].replace(" ", "")).decode() == canonical
+    assert bytes.fromhex(error["StringToSignBytes"].replace(" ", "")).decode() == error["StringToSign"]
+    assert error["SignatureProvided"] == signed.headers["Authorization"].rsplit("Signature=", 1)[1]
+
+
 def test_unsigned_payload_when_payload_signing_is_disabled(server: LiveServer) -> None:
     client = s3_client(server, s3={"payload_signing_enabled": False})
     wire = record_requests(client)

@@ -197,6 +197,17 @@ def test_a_session_token_travels_in_the_query_and_is_signed() -> None:
     assert rejected(other).code == "SignatureDoesNotMatch"
 
 
+@pytest.mark.parametrize("where", ["query", "header"])
+def test_a_mismatch_shows_the_string_to_sign_without_the_session_token(where: str) -> None:
+    view = presigned(*PRESIGNED["get"], token=TOKEN) if where == "query" else header_signed(token=TOKEN)
+    wrong = dataclasses.replace(view, raw_path=view.raw_path + "x")
+    error = rejected(wrong)
+    assert error.code == "SignatureDoesNotMatch"
+    assert "x-amz-security-token:(session token not shown)\n" in error.extra["StringToSign"]
+    assert bytes.fromhex(error.extra["StringToSignBytes"].replace(" ", "")).decode() == error.extra["StringToSign"]
+    assert TOKEN not in repr(error.extra)
+
+
 def _replace_query(view: HttpRequestView, name: str, value: str) -> HttpRequestView:
     pieces = [f"{name}={value}" if piece.startswith(f"{name}=") else piece for piece in view.raw_query.split("&")]
     return dataclasses.replace(view, raw_query="&".join(pieces))

@@ -353,10 +353,20 @@ def test_s3_signature_mismatch_fields_hold_no_secret_or_token() -> None:
         "The request signature we calculated does not match the signature you provided. "
         "Check your key and signing method."
     )
-    assert set(error.extra) == {"AWSAccessKeyId", "StringToSign", "SignatureProvided"}
+    assert set(error.extra) == {
+        "AWSAccessKeyId",
+        "StringToSign",
+        "SignatureProvided",
+        "StringToSignBytes",
+        "CanonicalRequest",
+        "CanonicalRequestBytes",
+    }
     assert error.extra["StringToSign"].startswith(
         "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/s3/aws4_request\n"
     )
+    assert "x-amz-security-token:(session token not shown)\n" in error.extra["CanonicalRequest"]
+    shown = bytes.fromhex(error.extra["CanonicalRequestBytes"].replace(" ", "")).decode()
+    assert shown == error.extra["CanonicalRequest"]
     assert not any(secret in repr(error.extra) for secret in (SECRET, TOKEN))
 
 

@@ -163,6 +163,23 @@ def credential_scope(date: str, region: str, service: str) -> str:
     return f"{date}/{region}/{service}/{TERMINATOR}"
 
 
+HIDDEN_TOKEN = "(session token not shown)"
+
+
+def without_token(text: str, token: str | None) -> str:
+    """`text` (a StringToSign or CanonicalRequest an error shows) with the session token's value, as sent or
+    URI-encoded, replaced: a token is a credential, and error documents end up in logs."""
+    if not token:
+        return text
+    return text.replace(uri_encode(token), HIDDEN_TOKEN).replace(token, HIDDEN_TOKEN)
+
+
+def spaced_hex(text: str) -> str:
+    """Text as the space-separated hex of its UTF-8 bytes: how S3's SignatureDoesNotMatch errors show the
+    StringToSign and CanonicalRequest, so that invisible differences (spaces, encodings) can be seen."""
+    return " ".join(f"{byte:02x}" for byte in text.encode("utf-8", "surrogateescape"))
+
+
 def string_to_sign(request_date: str, scope: str, canonical: str) -> str:
     """StringToSign: algorithm, request date, credential scope and the hex SHA-256 of the canonical request."""
     digest = hashlib.sha256(canonical.encode(_ENCODING, _ERRORS)).hexdigest()

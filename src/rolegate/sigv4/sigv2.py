@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 from rolegate.clock import Clock
 from rolegate.errors import AccessDenied, InvalidAccessKeyId, InvalidArgument, SignatureDoesNotMatch
+from rolegate.sigv4.canonical import spaced_hex, without_token
 from rolegate.sigv4.verify import (
     MAX_SKEW,
     ONE_MECHANISM,
@@ -145,13 +146,13 @@ def verify_sigv2(
     key, given = secret.encode("utf-8"), provided.encode("utf-8", "replace")
     matches = [hmac.compare_digest(_sign(key, candidate), given) for candidate in candidates]
     if not any(matches):
-        to_sign = candidates[0]
+        to_sign = without_token(candidates[0], view.header(SECURITY_TOKEN_HEADER) or params.get(SECURITY_TOKEN_HEADER))
         raise SignatureDoesNotMatch(
             S3_SIGNATURE_MISMATCH,
             AWSAccessKeyId=access_key_id,
             StringToSign=to_sign,
             SignatureProvided=provided,
-            StringToSignBytes=" ".join(f"{byte:02x}" for byte in to_sign.encode("utf-8", "surrogateescape")),
+            StringToSignBytes=spaced_hex(to_sign),
         )
     token = view.header(SECURITY_TOKEN_HEADER) or params.get(SECURITY_TOKEN_HEADER)
     return VerifiedRequest(

@@ -32,7 +32,7 @@ from rolegate.errors import (
     SignatureDoesNotMatch,
     aws_error,
 )
-from rolegate.sigv4.canonical import ALGORITHM, EMPTY_SHA256, UNSIGNED_PAYLOAD
+from rolegate.sigv4.canonical import ALGORITHM, EMPTY_SHA256, UNSIGNED_PAYLOAD, spaced_hex
 from rolegate.sigv4.checksums import (
     READ_SIZE,
     BodyDigests,
@@ -423,5 +423,5 @@ def _check_link(signer: ChunkSigner, to_sign: str, provided: str) -> str:
         AWSAccessKeyId=signer.access_key_id,
         StringToSign=to_sign,
         SignatureProvided=provided,
-        StringToSignBytes=" ".join(f"{byte:02x}" for byte in to_sign.encode("utf-8", "surrogateescape")),
+        StringToSignBytes=spaced_hex(to_sign),
     )

@@ -50,7 +50,9 @@ from rolegate.sigv4.canonical import (
     canonical_uri,
     query_pairs,
     signing_hmac,
+    spaced_hex,
     string_to_sign,
+    without_token,
 )
 
 # S3's own authentication errors (query APIs use the shared classes from rolegate.errors).
@@ -858,16 +860,21 @@ def _check_signature(
     view: HttpRequestView, creds: SignedCredentials, names: _SignedNames, secret: str, scope: str, *, s3: bool
 ) -> KeyedSha256:
     """Recompute and compare in constant time; the derived key is returned for the chunk-signature chain."""
-    to_sign = string_to_sign(creds.request_date, scope, _canonical_request_for(view, creds, names, s3=s3))
+    canonical = _canonical_request_for(view, creds, names, s3=s3)
+    to_sign = string_to_sign(creds.request_date, scope, canonical)
     key = signing_hmac(secret, creds.scope.date, creds.scope.region, creds.scope.service)
     if hmac.compare_digest(key.sign(to_sign).encode("ascii"), creds.signature.encode("utf-8", "replace")):
         return key
-    if s3:
+    if s3:  # S3 shows what it signed, so that a client can find where its own canonical request differs
+        shown = without_token(canonical, creds.session_token)
         raise SignatureDoesNotMatch(
             S3_SIGNATURE_MISMATCH,
             AWSAccessKeyId=creds.access_key_id,
             StringToSign=to_sign,
             SignatureProvided=creds.signature,
+            StringToSignBytes=spaced_hex(to_sign),
+            CanonicalRequest=shown,
+            CanonicalRequestBytes=spaced_hex(shown),
         )
     raise SignatureDoesNotMatch(SIGNATURE_MISMATCH)
 
