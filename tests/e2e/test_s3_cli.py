@@ -117,3 +117,19 @@ def test_aws_s3api_get_object_attributes(setup: Setup) -> None:
     refused = setup.cli.run(*args, "--object-attributes", "Colour")
     assert refused.returncode != 0
     assert "InvalidArgument" in refused.stderr and "Invalid attribute name specified." in refused.stderr
+
+
+def test_the_bucket_settings_tools_read_first(setup: Setup) -> None:
+    """What Terraform and consoles read before anything else answers as S3 does for a new bucket."""
+    bucket = ("--bucket", BUCKET)
+    assert ok(setup, "s3api", "get-bucket-versioning", *bucket).strip() == ""  # never enabled: an empty answer
+    encryption = json.loads(ok(setup, "s3api", "get-bucket-encryption", *bucket))
+    rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}
+    ownership = json.loads(ok(setup, "s3api", "get-bucket-ownership-controls", *bucket))
+    assert ownership["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    acl = setup.s3.get_bucket_acl(Bucket=BUCKET)
+    assert [(g["Grantee"]["Type"], g["Permission"]) for g in acl["Grants"]] == [("CanonicalUser", "FULL_CONTROL")]
+    assert acl["Grants"][0]["Grantee"]["ID"] == acl["Owner"]["ID"] == setup.s3.list_buckets()["Owner"]["ID"]
+    setup.s3.put_object(Bucket=BUCKET, Key="acl/object.txt", Body=b"a")
+    assert setup.s3.get_object_acl(Bucket=BUCKET, Key="acl/object.txt")["Grants"] == acl["Grants"]

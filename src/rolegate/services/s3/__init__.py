@@ -6,6 +6,7 @@ Importing the package registers its operations (see services/registry.py).
 
 from rolegate.services.s3 import (
     attributes,
+    bucket_defaults,
     bucket_policy,
     buckets,
     copy,
@@ -19,6 +20,7 @@ from rolegate.services.s3.storage import collect_orphans
 
 __all__ = [
     "attributes",
+    "bucket_defaults",
     "bucket_policy",
     "buckets",
     "collect_orphans",
