@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from awscli_support import AwsCli
 from e2e_support import ROOT_KEY_ID, ROOT_SECRET, LiveServer, live_server
@@ -133,3 +134,26 @@ def test_the_bucket_settings_tools_read_first(setup: Setup) -> None:
     assert acl["Grants"][0]["Grantee"]["ID"] == acl["Owner"]["ID"] == setup.s3.list_buckets()["Owner"]["ID"]
     setup.s3.put_object(Bucket=BUCKET, Key="acl/object.txt", Body=b"a")
     assert setup.s3.get_object_acl(Bucket=BUCKET, Key="acl/object.txt")["Grants"] == acl["Grants"]
+
+
+def test_emptying_a_bucket_through_its_object_versions(setup: Setup) -> None:
+    """The usual cleanup: boto3's `bucket.object_versions.delete()` (ListObjectVersions, then DeleteObjects
+    with version "null"), after `aws s3api list-object-versions` shows one null version per object."""
+    setup.s3.create_bucket(Bucket="cli-versions")
+    for number in range(5):
+        setup.s3.put_object(Bucket="cli-versions", Key=f"logs/{number}.txt", Body=b"v")
+    listed = json.loads(ok(setup, "s3api", "list-object-versions", "--bucket", "cli-versions"))
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
+        (f"logs/{number}.txt", "null", True) for number in range(5)
+    ]
+    resource = boto3.resource(
+        "s3",
+        endpoint_url=setup.server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=ROOT_KEY_ID,
+        aws_secret_access_key=ROOT_SECRET,
+    )
+    responses = resource.Bucket("cli-versions").object_versions.delete()
+    assert sorted(d["Key"] for r in responses for d in r["Deleted"]) == [f"logs/{n}.txt" for n in range(5)]
+    assert setup.s3.list_objects_v2(Bucket="cli-versions")["KeyCount"] == 0
+    ok(setup, "s3", "rb", "s3://cli-versions")

@@ -464,6 +464,7 @@ def _params_for_every_operation(upload: str) -> dict[str, dict[str, Any]]:
         "DeleteBucketTagging": bucket,
         "ListObjects": bucket,
         "ListObjectsV2": bucket,
+        "ListObjectVersions": bucket,
         "ListMultipartUploads": bucket,
         "PutObject": {**obj, "Body": io.BytesIO(b"x")},
         "GetObject": obj,

@@ -1,9 +1,12 @@
-"""ListObjects and ListObjectsV2: prefix, delimiter (common prefixes), max-keys, markers, continuation
-tokens and start-after, in UTF-8 binary key order. With `encoding-type=url` the result says so, and the
-rest-xml codec percent-encodes the key fields as S3 does.
+"""ListObjects, ListObjectsV2 and ListObjectVersions: prefix, delimiter (common prefixes), max-keys,
+markers, continuation tokens and start-after, in UTF-8 binary key order. With `encoding-type=url` the result
+says so, and the rest-xml codec percent-encodes the key fields as S3 does.
 
-Both are `s3:ListBucket` with the condition keys `s3:prefix` ("" when absent, so policies can allow the
-bucket's top level), `s3:delimiter` and `s3:max-keys` when given.
+The first two are `s3:ListBucket`, ListObjectVersions is `s3:ListBucketVersions`, all with the condition keys
+`s3:prefix` ("" when absent, so policies can allow the bucket's top level), `s3:delimiter` and `s3:max-keys`
+when given. Versioning is never enabled, so each object has one version, whose id is "null" as in any bucket
+that never had versioning: that is what cleanup code (boto3's `bucket.object_versions.delete()`, Terraform's
+force_destroy) reads before it deletes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from rolegate.errors import InvalidArgument
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import authorize, bucket_arn, bucket_of, owner
+from rolegate.services.s3.objects import NULL_VERSION
 from rolegate.services.s3.rules import max_count
 from rolegate.store.records import Bucket, S3Object
 
@@ -62,7 +66,9 @@ def _check_encoding(params: dict[str, Any]) -> None:
         raise InvalidArgument("Invalid Encoding Method specified in Request", ArgumentName="encoding-type")
 
 
-def _listing(call: CallContext, params: dict[str, Any]) -> tuple[Bucket, list[S3Object], str, str, int]:
+def _listing(
+    call: CallContext, params: dict[str, Any], action: str = "s3:ListBucket"
+) -> tuple[Bucket, list[S3Object], str, str, int]:
     bucket = bucket_of(call, params)
     prefix = str(params.get("Prefix") or "")
     delimiter = str(params.get("Delimiter") or "")
@@ -72,7 +78,7 @@ def _listing(call: CallContext, params: dict[str, Any]) -> tuple[Bucket, list[S3
         keys["s3:delimiter"] = delimiter
     if params.get("MaxKeys") is not None:
         keys["s3:max-keys"] = str(params["MaxKeys"])
-    authorize(call, "s3:ListBucket", bucket_arn(bucket.name), bucket, keys)
+    authorize(call, action, bucket_arn(bucket.name), bucket, keys)
     objects = sorted(call.tx.find(S3Object, bucket=bucket.name), key=lambda o: o.key)
     return bucket, objects, prefix, delimiter, limit
 
@@ -151,4 +157,33 @@ def list_objects(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     result["Marker"] = marker
     if page.truncated and delimiter:
         result["NextMarker"] = page.last
+    return result
+
+
+@operation("s3", "ListObjectVersions", auth="handler")
+def list_object_versions(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_encoding(params)
+    key_marker = str(params.get("KeyMarker") or "")
+    version_marker = params.get("VersionIdMarker")
+    if version_marker and not key_marker:
+        raise InvalidArgument(
+            "A version-id marker cannot be specified without a key marker.",
+            ArgumentName="version-id-marker",
+            ArgumentValue=str(version_marker),
+        )
+    if version_marker and version_marker != NULL_VERSION:
+        raise InvalidArgument("Invalid version id specified", ArgumentName="version-id-marker")
+    bucket, objects, prefix, delimiter, limit = _listing(call, params, "s3:ListBucketVersions")
+    page = list_page(objects, prefix, delimiter, key_marker, limit)
+    result = _common(bucket, page, params, True)
+    result["KeyMarker"] = key_marker
+    if version_marker is not None:
+        result["VersionIdMarker"] = str(version_marker)
+    versions = result.pop("Contents", [])
+    if versions:
+        result["Versions"] = [{**entry, "VersionId": NULL_VERSION, "IsLatest": True} for entry in versions]
+    if page.truncated:
+        result["NextKeyMarker"] = page.last
+        if page.contents and page.contents[-1].key == page.last:
+            result["NextVersionIdMarker"] = NULL_VERSION
     return result

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from rolegate.errors import InvalidArgument
 from rolegate.services.context import CallContext
 from rolegate.services.lazy_transaction import current_fields, prepare
 from rolegate.services.registry import operation
@@ -55,6 +56,7 @@ from rolegate.services.s3.storage import (
 from rolegate.store.records import Bucket, S3Object, Tags
 
 MAX_DELETE_KEYS = 1000
+NULL_VERSION = "null"  # the version id of every object in a bucket that never had versioning
 ALLOWED_ACLS = frozenset({"private", "bucket-owner-full-control"})
 GRANTS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
 # An object whose bytes are in its own row: replacing the row is all an overwrite has to do with it, so an
@@ -194,29 +196,41 @@ def head_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def delete_action(version_id: Any) -> str:
+    """Deleting a named version is s3:DeleteObjectVersion. Versioning is never on, so every object's only
+    version is "null" (what ListObjectVersions lists); another id names no version."""
+    if version_id is None:
+        return "s3:DeleteObject"
+    if version_id != NULL_VERSION:
+        raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=str(version_id))
+    return "s3:DeleteObjectVersion"
+
+
 @operation("s3", "DeleteObject", auth="handler")
 def delete_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     bucket = bucket_of(call, params)
     key = str(params.get("Key", ""))
-    authorize(call, "s3:DeleteObject", object_arn(bucket.name, key), bucket)
+    version_id = params.get("VersionId")
+    authorize(call, delete_action(version_id), object_arn(bucket.name, key), bucket)
     purge(call)
     existing = call.tx.get(S3Object, bucket.name, key)
     if params.get("IfMatch") is not None:
         check_write_conditions(existing, {"IfMatch": params["IfMatch"]}, key)
     if existing is not None:
         drop_object(call, existing)
-    return {}
+    return {"VersionId": NULL_VERSION} if version_id is not None else {}
 
 
-def _delete_keys(params: Mapping[str, Any]) -> tuple[list[str], bool]:
+def _delete_keys(params: Mapping[str, Any]) -> tuple[list[tuple[str, Any]], bool]:
+    """(key, version id or None) of each object named, and whether the answer is quiet."""
     request = params.get("Delete")
     objects = request.get("Objects") if isinstance(request, Mapping) else None
     if not isinstance(objects, list) or not objects or len(objects) > MAX_DELETE_KEYS:
         raise malformed_xml()
-    keys = [item.get("Key") if isinstance(item, Mapping) else None for item in objects]
-    if not all(isinstance(k, str) and k for k in keys):
+    if not all(isinstance(item, Mapping) and isinstance(item.get("Key"), str) and item["Key"] for item in objects):
         raise malformed_xml()
-    return [str(k) for k in keys], bool(request.get("Quiet")) if isinstance(request, Mapping) else False
+    quiet = bool(request.get("Quiet")) if isinstance(request, Mapping) else False
+    return [(str(item["Key"]), item.get("VersionId")) for item in objects], quiet
 
 
 @operation("s3", "DeleteObjects", auth="handler")
@@ -227,15 +241,19 @@ def delete_objects(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     purge(call)
     deleted: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    for key in keys:
-        if not decide(call, "s3:DeleteObject", object_arn(bucket.name, key), bucket).allowed:
-            errors.append({"Key": key, "Code": "AccessDenied", "Message": ACCESS_DENIED})
+    for key, version_id in keys:
+        named = {"Key": key} if version_id is None else {"Key": key, "VersionId": str(version_id)}
+        if version_id is not None and version_id != NULL_VERSION:
+            errors.append({**named, "Code": "NoSuchVersion", "Message": "The specified version does not exist."})
+            continue
+        if not decide(call, delete_action(version_id), object_arn(bucket.name, key), bucket).allowed:
+            errors.append({**named, "Code": "AccessDenied", "Message": ACCESS_DENIED})
             continue
         existing = call.tx.get(S3Object, bucket.name, key)
         if existing is not None:
             drop_object(call, existing)
         if not quiet:
-            deleted.append({"Key": key})
+            deleted.append(named)
     result: dict[str, Any] = {}
     if deleted:
         result["Deleted"] = deleted
