@@ -145,8 +145,9 @@ def verify_sigv2(
     ]
     key, given = secret.encode("utf-8"), provided.encode("utf-8", "replace")
     matches = [hmac.compare_digest(_sign(key, candidate), given) for candidate in candidates]
+    token = view.header(SECURITY_TOKEN_HEADER) or params.get(SECURITY_TOKEN_HEADER)
     if not any(matches):
-        to_sign = without_token(candidates[0], view.header(SECURITY_TOKEN_HEADER) or params.get(SECURITY_TOKEN_HEADER))
+        to_sign = without_token(candidates[0], token)
         raise SignatureDoesNotMatch(
             S3_SIGNATURE_MISMATCH,
             AWSAccessKeyId=access_key_id,
@@ -154,7 +155,6 @@ def verify_sigv2(
             SignatureProvided=provided,
             StringToSignBytes=spaced_hex(to_sign),
         )
-    token = view.header(SECURITY_TOKEN_HEADER) or params.get(SECURITY_TOKEN_HEADER)
     return VerifiedRequest(
         access_key_id=access_key_id,
         session_token=token,

@@ -16,8 +16,9 @@ from rolegate.errors import InvalidArgument, InvalidRequest
 from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import authorize, bucket_of, existing_tag_keys, object_arn
+from rolegate.services.s3.multipart import paged_parts, part_checksum_members
 from rolegate.services.s3.reads import checksum_members, readable_object
-from rolegate.services.s3.rules import max_count, refuse_customer_keys
+from rolegate.services.s3.rules import refuse_customer_keys
 from rolegate.services.s3.storage import parts_of
 from rolegate.store.records import S3Object
 
@@ -67,19 +68,9 @@ def _object_parts(call: CallContext, obj: S3Object, params: Mapping[str, Any]) -
     summary: dict[str, Any] = {"TotalPartsCount": obj.parts_count or len(parts)}
     if not any(part.checksum for part in parts):
         return summary
-    limit = max_count(params, "MaxParts")
-    marker = params.get("PartNumberMarker") or 0
-    after = [part for part in parts if part.part_number > marker]
-    page = after[:limit]
-    summary.update(PartNumberMarker=marker, MaxParts=limit, IsTruncated=len(after) > limit)
-    if page:
-        summary["NextPartNumberMarker"] = page[-1].part_number
+    page, paging = paged_parts(parts, params)
+    summary.update(paging)
     summary["Parts"] = [
-        {
-            "PartNumber": part.part_number,
-            "Size": part.size,
-            **{f"Checksum{algorithm}": value for algorithm, value in part.checksum},
-        }
-        for part in page
+        {"PartNumber": part.part_number, "Size": part.size, **part_checksum_members(part.checksum)} for part in page
     ]
     return summary

@@ -145,7 +145,7 @@ def _upload_checksum(upload: MultipartUpload) -> dict[str, str]:
     return {"ChecksumAlgorithm": upload.checksum_algorithm, "ChecksumType": upload.checksum_type}
 
 
-def _checksum_members(checksum: Tags) -> dict[str, str]:
+def part_checksum_members(checksum: Tags) -> dict[str, str]:
     """`Checksum<ALGORITHM>` members of a part's response or listing entry."""
     return {f"Checksum{algorithm}": value for algorithm, value in checksum}
 
@@ -188,7 +188,7 @@ def upload_part(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         if previous is not None:
             discard(call, previous.blob)
     result: dict[str, Any] = {"ETag": part.etag, "ServerSideEncryption": "AES256"}
-    result.update(_checksum_members(part.checksum))
+    result.update(part_checksum_members(part.checksum))
     return result
 
 
@@ -423,24 +423,19 @@ def abort_multipart_upload(call: CallContext, params: dict[str, Any]) -> dict[st
 @operation("s3", "ListParts", auth="handler")
 def list_parts(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     bucket, upload = _upload(call, params, "s3:ListMultipartUploadParts")
-    limit = max_count(params, "MaxParts")
-    marker = params.get("PartNumberMarker") or 0
-    after = [p for p in parts_of(call, upload.upload_id) if p.part_number > marker]
-    page = after[:limit]
+    page, paging = paged_parts(parts_of(call, upload.upload_id), params)
     result: dict[str, Any] = {
         "Bucket": bucket.name,
         "Key": upload.key,
         "UploadId": upload.upload_id,
-        "PartNumberMarker": marker,
-        "MaxParts": limit,
-        "IsTruncated": len(after) > limit,
+        **paging,
         "Parts": [
             {
                 "PartNumber": p.part_number,
                 "LastModified": p.last_modified,
                 "ETag": p.etag,
                 "Size": p.size,
-                **_checksum_members(p.checksum),
+                **part_checksum_members(p.checksum),
             }
             for p in page
         ],
@@ -449,9 +444,20 @@ def list_parts(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         "StorageClass": "STANDARD",
         **_upload_checksum(upload),
     }
-    if page:
-        result["NextPartNumberMarker"] = page[-1].part_number
     return result
+
+
+def paged_parts(parts: list[ObjectPart], params: Mapping[str, Any]) -> tuple[list[ObjectPart], dict[str, Any]]:
+    """The page of `parts` after `PartNumberMarker`, at most `MaxParts` long, and the paging members
+    (PartNumberMarker, MaxParts, IsTruncated, NextPartNumberMarker) ListParts and GetObjectAttributes answer."""
+    limit = max_count(params, "MaxParts")
+    marker = params.get("PartNumberMarker") or 0
+    after = [part for part in parts if part.part_number > marker]
+    page = after[:limit]
+    paging: dict[str, Any] = {"PartNumberMarker": marker, "MaxParts": limit, "IsTruncated": len(after) > limit}
+    if page:
+        paging["NextPartNumberMarker"] = page[-1].part_number
+    return page, paging
 
 
 def _after_markers(uploads: list[MultipartUpload], key_marker: str, id_marker: str) -> list[MultipartUpload]:
