@@ -146,6 +146,8 @@ def test_emptying_a_bucket_through_its_object_versions(setup: Setup) -> None:
     assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
         (f"logs/{number}.txt", "null", True) for number in range(5)
     ]
+    version = setup.s3.get_object(Bucket="cli-versions", Key="logs/0.txt", VersionId="null")
+    assert (version["VersionId"], version["Body"].read()) == ("null", b"v")
     resource = boto3.resource(
         "s3",
         endpoint_url=setup.server.endpoint,

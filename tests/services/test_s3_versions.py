@@ -98,3 +98,29 @@ def test_delete_objects_with_version_ids(s3: S3World, root: Caller) -> None:
         }
     ]
     assert [v["Key"] for v in versions(s3, root)["Versions"]] == ["dir/b.txt", "dir/c.txt"]
+
+
+def test_reading_the_null_version_is_get_object_version(s3: S3World, root: Caller) -> None:
+    objects = f"{ARN}/*"
+    reader = s3.user(DEV, "reader", doc(allow("s3:GetObject", objects)))
+    assert s3.get(reader, BUCKET, "a.txt")[1] == b"a.txt"
+    raises("AccessDenied", 403, s3.get, reader, BUCKET, "a.txt", VersionId="null")
+    raises("AccessDenied", 403, s3.s3, reader, "HeadObject", Bucket=BUCKET, Key="a.txt", VersionId="null")
+    version_reader = s3.user(DEV, "version-reader", doc(allow("s3:GetObjectVersion", objects)))
+    result, data = s3.get(version_reader, BUCKET, "a.txt", VersionId="null")
+    assert (data, result["VersionId"]) == (b"a.txt", "null")
+    head = s3.s3(version_reader, "HeadObject", Bucket=BUCKET, Key="a.txt", VersionId="null")
+    assert (head["VersionId"], head["ContentLength"]) == ("null", 5)
+    raises("AccessDenied", 403, s3.get, version_reader, BUCKET, "a.txt")  # the plain read is s3:GetObject
+    raises("InvalidArgument", 400, s3.get, root, BUCKET, "a.txt", VersionId="3HL4kqtJlcpXroDTDmjVBH40Nrjfkd")
+
+
+def test_attributes_of_the_null_version_need_the_version_actions(s3: S3World, root: Caller) -> None:
+    objects = f"{ARN}/*"
+    plain = s3.user(DEV, "plain", doc(allow(["s3:GetObject", "s3:GetObjectAttributes"], objects)))
+    versioned = s3.user(DEV, "versioned", doc(allow(["s3:GetObjectVersion", "s3:GetObjectVersionAttributes"], objects)))
+    params = {"Bucket": BUCKET, "Key": "a.txt", "ObjectAttributes": ["ObjectSize"]}
+    assert s3.s3(plain, "GetObjectAttributes", **params)["ObjectSize"] == 5
+    raises("AccessDenied", 403, s3.s3, plain, "GetObjectAttributes", **params, VersionId="null")
+    result = s3.s3(versioned, "GetObjectAttributes", **params, VersionId="null")
+    assert (result["ObjectSize"], result["VersionId"]) == (5, "null")

@@ -1,6 +1,7 @@
 """GetObjectAttributes: an object's ETag, checksum, parts, storage class and size in one XML document.
 
-S3 needs both s3:GetObject and s3:GetObjectAttributes, and keeps its missing-key rule (NoSuchKey only for
+S3 needs both s3:GetObject and s3:GetObjectAttributes (s3:GetObjectVersion and s3:GetObjectVersionAttributes
+for a named version), and keeps its missing-key rule (NoSuchKey only for
 callers who may list the bucket). The answer differs from HeadObject's in ways clients notice: the ETag
 comes without its quotes, a multipart object's checksum without its "-<parts>" suffix (the part count is
 in ObjectParts), and parts are listed only when they carry checksums; otherwise ObjectParts holds just
@@ -17,6 +18,7 @@ from rolegate.services.context import CallContext
 from rolegate.services.registry import operation
 from rolegate.services.s3.access import authorize, bucket_of, existing_tag_keys, object_arn
 from rolegate.services.s3.multipart import paged_parts, part_checksum_members
+from rolegate.services.s3.objects import NULL_VERSION, versioned_action
 from rolegate.services.s3.reads import checksum_members, readable_object
 from rolegate.services.s3.rules import refuse_customer_keys
 from rolegate.services.s3.storage import parts_of
@@ -44,11 +46,15 @@ def requested_attributes(params: Mapping[str, Any]) -> set[str]:
 def get_object_attributes(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     wanted = requested_attributes(params)
     refuse_customer_keys(params)
+    version_id = params.get("VersionId")
     bucket = bucket_of(call, params)
     key = str(params.get("Key", ""))
-    obj = readable_object(call, bucket, key)
-    authorize(call, "s3:GetObjectAttributes", object_arn(bucket.name, key), bucket, existing_tag_keys(obj))
+    obj = readable_object(call, bucket, key, versioned_action(version_id, "s3:GetObject", "s3:GetObjectVersion"))
+    attributes_action = versioned_action(version_id, "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes")
+    authorize(call, attributes_action, object_arn(bucket.name, key), bucket, existing_tag_keys(obj))
     result: dict[str, Any] = {"LastModified": obj.last_modified}
+    if version_id is not None:
+        result["VersionId"] = NULL_VERSION
     if "ETag" in wanted:
         result["ETag"] = obj.etag.strip('"')
     if "Checksum" in wanted and obj.checksum:

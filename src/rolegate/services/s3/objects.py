@@ -173,11 +173,7 @@ def verified_checksum(body: Any) -> Tags:
 
 @operation("s3", "GetObject", auth="handler")
 def get_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    refuse_customer_keys(params)
-    bucket = bucket_of(call, params)
-    obj = readable_object(call, bucket, str(params.get("Key", "")))
-    check_conditions(obj, params)
-    result = describe(obj, params)
+    obj, result = _read(call, params)
     start, length = select_range(call, obj, params, result)
     result.update(requested_checksum(obj, params, result))
     result["Body"] = stream(call, obj, start, length)
@@ -186,24 +182,40 @@ def get_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("s3", "HeadObject", auth="handler")
 def head_object(call: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    refuse_customer_keys(params)
-    bucket = bucket_of(call, params)
-    obj = readable_object(call, bucket, str(params.get("Key", "")))
-    check_conditions(obj, params)
-    result = describe(obj, params)
+    obj, result = _read(call, params)
     select_range(call, obj, params, result)
     result.update(requested_checksum(obj, params, result))
     return result
 
 
-def delete_action(version_id: Any) -> str:
-    """Deleting a named version is s3:DeleteObjectVersion. Versioning is never on, so every object's only
-    version is "null" (what ListObjectVersions lists); another id names no version."""
+def _read(call: CallContext, params: dict[str, Any]) -> tuple[S3Object, dict[str, Any]]:
+    """GetObject and HeadObject: the object, once readable (s3:GetObjectVersion when a version is named) and
+    its conditions hold, and the headers describing it."""
+    refuse_customer_keys(params)
+    version_id = params.get("VersionId")
+    action = versioned_action(version_id, "s3:GetObject", "s3:GetObjectVersion")
+    bucket = bucket_of(call, params)
+    obj = readable_object(call, bucket, str(params.get("Key", "")), action)
+    check_conditions(obj, params)
+    result = describe(obj, params)
+    if version_id is not None:
+        result["VersionId"] = NULL_VERSION
+    return obj, result
+
+
+def versioned_action(version_id: Any, action: str, on_version: str) -> str:
+    """`action`, or `on_version` (s3:GetObjectVersion, s3:DeleteObjectVersion...) when the request names a
+    version. Versioning is never on, so every object's only version is "null" (what ListObjectVersions
+    lists); another id names no version."""
     if version_id is None:
-        return "s3:DeleteObject"
+        return action
     if version_id != NULL_VERSION:
         raise InvalidArgument("Invalid version id specified", ArgumentName="versionId", ArgumentValue=str(version_id))
-    return "s3:DeleteObjectVersion"
+    return on_version
+
+
+def delete_action(version_id: Any) -> str:
+    return versioned_action(version_id, "s3:DeleteObject", "s3:DeleteObjectVersion")
 
 
 @operation("s3", "DeleteObject", auth="handler")
