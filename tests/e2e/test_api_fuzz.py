@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -23,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.model import Shape
 from e2e_support import ROOT_KEY_ID, ROOT_SECRET, LiveServer, live_server
+from fuzz_support import shape_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,39 +79,24 @@ def text() -> st.SearchStrategy[str]:
     )
 
 
-def value_for(shape: Shape, known: list[str], wild: bool, depth: int = 0) -> st.SearchStrategy[Any]:
+def value_for(shape: Shape, known: list[str], wild: bool) -> st.SearchStrategy[Any]:
     """A value of the shape's type: with `wild`, often one its constraints refuse; otherwise names of what
     exists, enum values and modest numbers, which get further into the operations."""
-    kind = shape.type_name
-    if kind == "structure":
-        if depth > 3:
-            return st.just({})
-        members = {name: value_for(member, known, wild, depth + 1) for name, member in shape.members.items()}
-        required = {name: members.pop(name) for name in shape.required_members if name in members}
-        return st.fixed_dictionaries(required, optional=members)  # mostly past the "missing member" check
-    if kind == "list":
-        return st.lists(value_for(shape.member, known, wild, depth + 1), max_size=3)
-    if kind == "map":
-        return (
-            st.dictionaries(text(), text(), max_size=3)
-            if wild
-            else st.dictionaries(st.sampled_from(known), st.sampled_from(known), max_size=2)
-        )
-    if kind == "string":
-        plausible = st.sampled_from(shape.enum or _pool(shape.name, known))
+
+    def strings(string_shape: Shape) -> st.SearchStrategy[str]:
+        plausible = st.sampled_from(string_shape.enum or _pool(string_shape.name, known))
         return st.one_of(plausible, plausible, text()) if wild else plausible
-    if kind in ("integer", "long"):
-        modest = st.sampled_from([1, 10, 900, 3600, 43_200, 1000])
-        return st.one_of(st.integers(-3, 3), st.integers(-(2**40), 2**40), modest) if wild else modest
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "timestamp":
-        return st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1)).map(
-            lambda moment: moment.replace(tzinfo=UTC)
-        )
-    if kind == "blob":
-        return st.binary(max_size=64)
-    return st.none()
+
+    modest = st.sampled_from([1, 10, 900, 3600, 43_200, 1000])
+    return shape_value(
+        shape,
+        strings=strings,
+        numbers=st.one_of(st.integers(-3, 3), st.integers(-(2**40), 2**40), modest) if wild else modest,
+        maps=st.dictionaries(text(), text(), max_size=3)
+        if wild
+        else st.dictionaries(st.sampled_from(known), st.sampled_from(known), max_size=2),
+        required=True,
+    )
 
 
 SENT: list[str] = []  # requests that reached the wire, for the example being run

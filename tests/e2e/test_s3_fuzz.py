@@ -17,7 +17,6 @@ from __future__ import annotations
 import string
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import botocore.handlers
@@ -27,6 +26,7 @@ from botocore.awsrequest import AWSRequest, prepare_request_dict
 from botocore.model import OperationModel, Shape
 from botocore.serialize import create_serializer
 from e2e_support import LiveServer, live_server
+from fuzz_support import shape_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from s3_e2e_support import port_of, s3_client, send_raw, send_signed, signed_request
@@ -65,31 +65,15 @@ def text() -> st.SearchStrategy[str]:
     )
 
 
-def value_for(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
+def value_for(shape: Shape) -> st.SearchStrategy[Any]:
     """A value of the shape's type, not necessarily one its constraints allow."""
-    kind = shape.type_name
-    if kind == "structure":
-        if depth > 3:
-            return st.just({})
-        members = {name: value_for(member, depth + 1) for name, member in shape.members.items()}
-        return st.fixed_dictionaries({}, optional=members)
-    if kind == "list":
-        return st.lists(value_for(shape.member, depth + 1), max_size=3)
-    if kind == "map":
-        return st.dictionaries(text(), text(), max_size=3)
-    if kind == "string":
-        return st.sampled_from(shape.enum) | text() if shape.enum else text()
-    if kind in ("integer", "long"):
-        return st.one_of(st.integers(-3, 3), st.integers(-(2**40), 2**40), st.sampled_from([0, 1000, 10_001]))
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "timestamp":
-        return st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1)).map(
-            lambda moment: moment.replace(tzinfo=UTC)
-        )
-    if kind == "blob":
-        return st.binary(max_size=64)
-    return st.none()
+    return shape_value(
+        shape,
+        strings=lambda string_shape: st.sampled_from(string_shape.enum) | text() if string_shape.enum else text(),
+        numbers=st.one_of(st.integers(-3, 3), st.integers(-(2**40), 2**40), st.sampled_from([0, 1000, 10_001])),
+        maps=st.dictionaries(text(), text(), max_size=3),
+        required=False,
+    )
 
 
 @st.composite
